@@ -1,0 +1,151 @@
+package io.convoy.jobs;
+
+import io.convoy.pipeline.data.Normalization;
+import io.convoy.pipeline.io.Checkpoint;
+import io.convoy.pipeline.io.ModelFile;
+import io.convoy.pipeline.io.SavedModel;
+import io.convoy.pipeline.spark.SparkTrainOptions;
+import io.convoy.pipeline.spark.SparkTrainer;
+import io.convoy.pipeline.train.EpochMetrics;
+import io.convoy.pipeline.train.TrainResult;
+import io.convoy.pipeline.train.TrainingListener;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The {@code train} command: creates a run folder, trains with {@link SparkTrainer}, writes
+ * {@code config.conf}, {@code metrics.jsonl} (as epochs finish), {@code model.cvm} and checkpoints, prints
+ * one line per epoch and, as the very last line, the run folder.
+ */
+final class TrainJob {
+  private TrainJob() {}
+
+  static void run(JobConfig c, String resume, PrintStream out) {
+    Session s = Session.open(c);
+    try {
+      Configuration hconf = s.spark().sparkContext().hadoopConfiguration();
+      RunDirectory run = RunDirectory.create(c.outputDir(), hconf);
+      run.writeText("config.conf", c.render());
+      String ckptDir = c.checkpoint().dir() != null ? c.checkpoint().dir() : run.resolve("checkpoints").toString();
+      SparkTrainOptions o = c.sparkTrainOptions(c.checkpoint().everyEpoch() || resume != null ? ckptDir : null,
+          resume != null);
+      DataSets data = DataSets.forTraining(c);
+      SparkTrainer trainer = new SparkTrainer(s.spark());
+      boolean hasTest = data.test() != null;
+      int epochs = c.train().epochs();
+      out.printf(Locale.ROOT, "convoy train: %d parameters, %d partition(s), %s, %s%s%n", c.model().paramCount(),
+          trainer.partitions(o), o.strategy().configName(),
+          data.train().describe(), resume != null ? ", resuming from " + ckptDir : "");
+      TrainingListener listener = m -> {
+        run.appendMetrics(m, hasTest);
+        out.println(epochLine(m, epochs, hasTest, data.validation() != null));
+      };
+      TrainResult r = trainer.train(c.model(), o, data.train(), data.validation(), data.test(), listener);
+
+      Map<String, Object> meta = new LinkedHashMap<>();
+      Normalization norm = o.normalization() != null ? o.normalization() : normalizationFromCheckpoint(ckptDir, hconf);
+      if (norm != null) {
+        meta.put("normalization-mean", floats(norm.mean()));
+        meta.put("normalization-std", floats(norm.std()));
+      }
+      meta.put("best-epoch", r.bestEpoch());
+      SavedModel model = new SavedModel(c.model(), r.params(), r.buffers(), meta);
+      ModelFile.write(run.resolve("model.cvm"), hconf, model);
+      if (!c.checkpoint().everyEpoch() && resume == null) {
+        int last = r.history().isEmpty() ? 0 : r.last().epoch();
+        Checkpoint ck = new Checkpoint(model, c.optimizer(), r.optimizerState(), r.optimizerStep(), last, 0L,
+            c.train().seed(), 0L, c.render(), r.history());
+        ModelFile.write(new Path(ckptDir, String.format(Locale.ROOT, "epoch-%04d.ckpt", last)), hconf, ck);
+      }
+      out.println("model: " + run.resolve("model.cvm"));
+      out.println(run.display());
+      out.flush();
+    } finally {
+      s.close();
+    }
+  }
+
+  /** {@code epoch 2/10  loss 0.4123  train 0.8512  val -  test 0.8620  1830 img/s  compute 30.1s comm 0.8s wait 0.3s  lr 0.001}. */
+  static String epochLine(EpochMetrics m, int epochs, boolean hasTest, boolean hasVal) {
+    return String.format(Locale.ROOT,
+        "epoch %d/%d  loss %.4f  train %.4f  val %s  test %s  %.0f img/s  compute %.1fs comm %.1fs wait %.1fs  lr %.3g",
+        m.epoch() + 1, epochs, m.loss(), m.trainAccuracy(), hasVal ? fmt(m.valAccuracy()) : "-",
+        hasTest ? fmt(m.testAccuracy()) : "-", m.imagesPerSecond(), m.computeSeconds(), m.communicationSeconds(),
+        m.waitSeconds(), m.learningRate());
+  }
+
+  private static String fmt(double v) {
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4f", v);
+  }
+
+  static List<Double> floats(float[] v) {
+    Double[] d = new Double[v.length];
+    for (int i = 0; i < v.length; i++) {
+      d[i] = (double) v[i];
+    }
+    return List.of(d);
+  }
+
+  /** The normalisation the trainer computed, from the newest checkpoint's metadata; null when none. */
+  private static Normalization normalizationFromCheckpoint(String dir, Configuration conf) {
+    try {
+      Path d = new Path(dir);
+      FileSystem fs = d.getFileSystem(conf);
+      if (!fs.exists(d)) {
+        return null;
+      }
+      Path newest = null;
+      for (FileStatus f : fs.listStatus(d)) {
+        String n = f.getPath().getName();
+        if (n.matches("epoch-\\d+\\.ckpt") && (newest == null || n.compareTo(newest.getName()) > 0)) {
+          newest = f.getPath();
+        }
+      }
+      return newest == null ? null : Session.normalization(ModelFile.readCheckpoint(newest, conf).model());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list checkpoint.dir " + dir + ": " + e, e);
+    }
+  }
+
+  /** A SparkSession for one job: stopped at the end only if this job created it. */
+  record Session(SparkSession spark, boolean owned) implements AutoCloseable {
+    static Session open(JobConfig c) {
+      boolean existed = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
+      return new Session(Sessions.create(c.spark()), !existed);
+    }
+
+    /** The normalisation stored in a model's metadata, or null. */
+    static Normalization normalization(SavedModel m) {
+      if (m.metadata().get("normalization-mean") instanceof List<?> mean
+          && m.metadata().get("normalization-std") instanceof List<?> std) {
+        float[] a = new float[mean.size()];
+        float[] b = new float[std.size()];
+        for (int i = 0; i < a.length; i++) {
+          a[i] = ((Number) mean.get(i)).floatValue();
+        }
+        for (int i = 0; i < b.length; i++) {
+          b[i] = ((Number) std.get(i)).floatValue();
+        }
+        return new Normalization(a, b);
+      }
+      return null;
+    }
+
+    @Override
+    public void close() {
+      if (owned) {
+        spark.stop();
+      }
+    }
+  }
+}

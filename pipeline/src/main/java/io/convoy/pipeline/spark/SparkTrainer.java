@@ -1,0 +1,782 @@
+package io.convoy.pipeline.spark;
+
+import io.convoy.pipeline.data.Augmentation;
+import io.convoy.pipeline.data.Normalization;
+import io.convoy.pipeline.io.Checkpoint;
+import io.convoy.pipeline.io.ModelFile;
+import io.convoy.pipeline.io.SavedModel;
+import io.convoy.pipeline.model.ModelSpec;
+import io.convoy.pipeline.model.Network;
+import io.convoy.pipeline.model.TensorShape;
+import io.convoy.pipeline.optim.Optimizer;
+import io.convoy.pipeline.train.EpochMetrics;
+import io.convoy.pipeline.train.GradientDescent;
+import io.convoy.pipeline.train.TrainOptions;
+import io.convoy.pipeline.train.TrainResult;
+import io.convoy.pipeline.train.TrainingListener;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * Trains, evaluates and applies a model with Spark. Each partition of the training data is one model
+ * replica; see {@link Strategy} for how replicas combine.
+ *
+ * <h2>Data</h2>
+ * A {@link DataSource} is read by tasks (the driver reads headers only). Records are assigned to
+ * partitions once by a permutation seeded with the run's seed; each partition is stored as
+ * normalised {@code MiniBatch}es in Arrow IPC form ({@link BatchChunk}) in an RDD persisted
+ * {@code MEMORY_AND_DISK_SER}. Tasks decode their partition with a task-scoped child allocator and
+ * keep the decoded floats in an executor-side cache between rounds (dropped under memory pressure).
+ * The normalisation, unless given, is computed in one distributed pass.
+ *
+ * <h2>Batch sizes</h2>
+ * <ul>
+ *   <li>PARAMETER_AVERAGING: every replica trains with the full configured batch size per step
+ *       ({@code train.batch-size}), on its own shard shuffled per epoch. This keeps the per-step
+ *       gradient noise and the learning rate of single-process training (the setting measured with
+ *       PyTorch: batch 128 per replica), at the price that R replicas make 1/R of the steps per
+ *       epoch each. With one partition this is exactly the single-process trainer: same shuffles,
+ *       dropout and augmentation seeds, same arithmetic, so the parameters are bit-identical to
+ *       {@code LocalTrainer}'s (with {@code averageOptimizerState}).</li>
+ *   <li>SYNC_SGD: every step is the global batch {@code train.batch-size} of the single-process
+ *       epoch order; each partition computes the gradient over the examples of that batch it holds
+ *       (about B/P of them; the shares always sum to B, for any partition count), scaled by
+ *       share/B, the driver sums them and takes one optimizer step. The result equals single-process
+ *       training to float rounding (dropout masks differ, being drawn per partition).</li>
+ * </ul>
+ *
+ * <h2>Costs</h2>
+ * Each averaging round and each synchronous step is one Spark job (broadcast of the parameters,
+ * one task per partition, tree aggregation of the results). Per epoch the metrics report compute
+ * (sum over rounds of the slowest task), communication (round wall time at the driver minus that)
+ * and wait (slowest task minus the mean task).
+ *
+ * <p>Spark jobs and stages carry names such as {@code "convoy: epoch 3 averaging round 1/1"}; the
+ * caller's job description is restored afterwards. Task errors that are ours (bad data, shapes) are
+ * rethrown on the driver as the original exception.
+ *
+ * <p>The listener gets {@code onEpoch} after every epoch, and {@code onBatch} after every
+ * synchronous step (SYNC_SGD) or every averaging round (PARAMETER_AVERAGING: the batch index is the
+ * last one of the round, the loss the round's mean).
+ */
+public final class SparkTrainer {
+  private static final System.Logger LOG = System.getLogger(SparkTrainer.class.getName());
+  private static final Pattern CHECKPOINT = Pattern.compile("epoch-(\\d+)\\.ckpt");
+  /** File name of the best model (early stopping) in the checkpoint folder. */
+  static final String BEST = "best.model";
+
+  private final SparkSession spark;
+  private final JavaSparkContext sc;
+  private volatile Normalization lastNormalization;
+  private volatile String configText = "";
+
+  /** A trainer on {@code spark}'s context. */
+  public SparkTrainer(SparkSession spark) {
+    if (spark == null) {
+      throw new IllegalArgumentException("SparkTrainer: spark session is null");
+    }
+    this.spark = spark;
+    this.sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+  }
+
+  /** Partition count for {@code o}: the configured one, or Spark's default parallelism. */
+  public int partitions(SparkTrainOptions o) {
+    return o.partitions() > 0 ? o.partitions() : Math.max(1, sc.defaultParallelism());
+  }
+
+  /** Config text (the job's resolved HOCON or JSON) stored in every checkpoint; returns this. */
+  public SparkTrainer configText(String text) {
+    this.configText = text == null ? "" : text;
+    return this;
+  }
+
+  /**
+   * The normalisation the last {@link #train} call used (given or computed); save it with the model
+   * so that evaluation and prediction normalise the same way. Null before any training.
+   */
+  public Normalization lastNormalization() {
+    return lastNormalization;
+  }
+
+  /** Per-channel mean and standard deviation of {@code data} ({@code pixel / 255}), in one distributed pass. */
+  public Normalization computeNormalization(DataSource data) {
+    String[] saved = saveNames();
+    return unwrap(() -> {
+      name("convoy: normalisation statistics of " + data.describe());
+      try {
+        return SparkData.computeNormalization(data.load(sc, Math.max(1, sc.defaultParallelism()), 0L, 0),
+            data.shape(sc.hadoopConfiguration()));
+      } finally {
+        restore(saved);
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------------------------ training
+
+  /**
+   * Trains {@code spec} on {@code train}.
+   *
+   * @param validation nullable; its accuracy is reported per epoch and drives early stopping
+   * @param test nullable; its accuracy is reported per epoch
+   * @param listener nullable; gets every epoch's metrics (and every step's loss under SYNC_SGD)
+   * @return the parameters of the best validation epoch when early stopping is on, else the last
+   */
+  public TrainResult train(ModelSpec spec, SparkTrainOptions o, DataSource train, DataSource validation,
+      DataSource test, TrainingListener listener) {
+    return unwrap(() -> doTrain(spec, o, train, validation, test,
+        listener == null ? TrainingListener.NONE : listener));
+  }
+
+  private TrainResult doTrain(ModelSpec spec, SparkTrainOptions o, DataSource trainSrc, DataSource valSrc,
+      DataSource testSrc, TrainingListener l) {
+    TrainOptions t = o.train();
+    checkSource("training data", spec, trainSrc);
+    if (valSrc != null) {
+      checkSource("validation data", spec, valSrc);
+    }
+    if (testSrc != null) {
+      checkSource("test data", spec, testSrc);
+    }
+    if (t.earlyStoppingPatience() > 0 && valSrc == null) {
+      throw new IllegalArgumentException("train.early-stopping.patience = " + t.earlyStoppingPatience()
+          + " needs validation data, got none");
+    }
+    int parts = partitions(o);
+    String run = UUID.randomUUID().toString();
+    String[] saved = saveNames();
+    List<JavaRDD<?>> cached = new ArrayList<>();
+    try {
+      name("convoy: load training data " + trainSrc.describe());
+      JavaRDD<DataChunk> raw = trainSrc.load(sc, parts, t.seed(), spec.numClasses())
+          .setName("convoy: training records (raw)").persist(StorageLevel.MEMORY_AND_DISK_SER());
+      cached.add(raw);
+      Normalization norm = o.normalization();
+      if (norm == null) {
+        name("convoy: normalisation statistics of " + trainSrc.describe());
+        norm = SparkData.computeNormalization(raw, spec.input());
+        LOG.log(System.Logger.Level.INFO, "convoy: computed " + norm);
+      }
+      lastNormalization = norm;
+      if (norm.channels() != spec.input().c()) {
+        throw new IllegalArgumentException("normalization has " + norm.channels() + " channels, the model input "
+            + spec.input() + " has " + spec.input().c());
+      }
+      JavaRDD<BatchChunk> data = SparkData.toArrow(raw, spec.input(), norm, spec.numClasses())
+          .setName("convoy: training mini-batches (Arrow IPC)").persist(StorageLevel.MEMORY_AND_DISK_SER());
+      cached.add(data);
+      name("convoy: cache training mini-batches");
+      Layout layout = layout(data, parts);
+      long[] sizes = layout.sizes();
+      raw.unpersist(false);
+      long total = 0;
+      for (long s : sizes) {
+        total += s;
+      }
+      if (total == 0) {
+        throw new IllegalArgumentException("training data " + trainSrc.describe() + " is empty");
+      }
+      if (total < parts) {
+        throw new IllegalArgumentException("spark.partitions = " + parts + " but the training data holds only "
+            + total + " examples");
+      }
+      JavaRDD<BatchChunk> val = valSrc == null ? null : prepare(valSrc, spec, norm, parts, t.seed(), "validation", cached);
+      JavaRDD<BatchChunk> tst = testSrc == null ? null : prepare(testSrc, spec, norm, parts, t.seed(), "test", cached);
+      return loop(spec, o, norm, data, "train-" + run, layout, (int) total, val, "val-" + run, tst, "test-" + run, l);
+    } finally {
+      for (JavaRDD<?> r : cached) {
+        r.unpersist(false);
+      }
+      TaskState.forget("train-" + run);
+      TaskState.forget("val-" + run);
+      TaskState.forget("test-" + run);
+      restore(saved);
+    }
+  }
+
+  private JavaRDD<BatchChunk> prepare(DataSource src, ModelSpec spec, Normalization norm, int parts, long seed,
+      String what, List<JavaRDD<?>> cached) {
+    name("convoy: load " + what + " data " + src.describe());
+    JavaRDD<BatchChunk> rdd = SparkData.toArrow(src.load(sc, parts, seed, spec.numClasses()), spec.input(), norm,
+        spec.numClasses()).setName("convoy: " + what + " mini-batches (Arrow IPC)")
+        .persist(StorageLevel.MEMORY_AND_DISK_SER());
+    cached.add(rdd);
+    return rdd;
+  }
+
+  /** Examples per partition and the smallest and largest record number (materialises and caches {@code data}). */
+  private record Layout(long[] sizes, long minIndex, long maxIndex) {
+  }
+
+  private static Layout layout(JavaRDD<BatchChunk> data, int parts) {
+    List<long[]> counts = data.mapPartitionsWithIndex((p, it) -> {
+      long c = 0;
+      long lo = Long.MAX_VALUE;
+      long hi = Long.MIN_VALUE;
+      while (it.hasNext()) {
+        int[] idx = it.next().indices();
+        c += idx.length;
+        for (int i : idx) {
+          lo = Math.min(lo, i);
+          hi = Math.max(hi, i);
+        }
+      }
+      return List.of(new long[] {p, c, lo, hi}).iterator();
+    }, true).collect();
+    long[] sizes = new long[parts];
+    long lo = Long.MAX_VALUE;
+    long hi = Long.MIN_VALUE;
+    for (long[] c : counts) {
+      sizes[(int) c[0]] = c[1];
+      lo = Math.min(lo, c[2]);
+      hi = Math.max(hi, c[3]);
+    }
+    return new Layout(sizes, lo, hi);
+  }
+
+  /** Mutable training state on the driver. */
+  private static final class State {
+    float[] params;
+    float[] buffers;
+    float[] optState;
+    int optStep;
+    int epoch;
+    long globalStep;
+    List<EpochMetrics> history = new ArrayList<>();
+    float[] bestParams;
+    float[] bestBuffers;
+    double bestError = Double.POSITIVE_INFINITY;
+    int bestEpoch = -1;
+    int sinceBest;
+  }
+
+  private TrainResult loop(ModelSpec spec, SparkTrainOptions o, Normalization norm, JavaRDD<BatchChunk> data,
+      String dataId, Layout layout, int total, JavaRDD<BatchChunk> val, String valId, JavaRDD<BatchChunk> tst,
+      String testId, TrainingListener l) {
+    TrainOptions t = o.train();
+    long[] sizes = layout.sizes();
+    State st = start(spec, o);
+    Optimizer driverOpt = null;
+    if (o.strategy() == Strategy.SYNC_SGD) {
+      driverOpt = new Optimizer(t.optimizer(), st.params.length);
+      driverOpt.setState(st.optState);
+      driverOpt.setStep(st.optStep);
+    }
+    Augmentation aug = o.augmentation() == null ? Augmentation.NONE : o.augmentation();
+    boolean stopped = false;
+    for (int epoch = st.epoch; epoch < t.epochs() && !stopped; epoch++) {
+      Totals tot = new Totals();
+      long e0 = System.nanoTime();
+      if (o.strategy() == Strategy.PARAMETER_AVERAGING) {
+        averagingEpoch(spec, o, norm, aug, data, dataId, sizes, epoch, st, tot, l);
+      } else {
+        syncEpoch(spec, o, norm, aug, data, dataId, layout, total, epoch, st, driverOpt, tot, l);
+        st.optState = driverOpt.state();
+        st.optStep = driverOpt.step();
+      }
+      double epochSeconds = (System.nanoTime() - e0) / 1e9;
+      double valAcc = Double.NaN;
+      if (val != null) {
+        name("convoy: epoch " + epoch + " validation");
+        valAcc = evaluateSums(spec, st.params, st.buffers, val, valId, false, true).accuracy();
+      }
+      double testAcc = Double.NaN;
+      if (tst != null) {
+        name("convoy: epoch " + epoch + " test");
+        testAcc = evaluateSums(spec, st.params, st.buffers, tst, testId, false, true).accuracy();
+      }
+      EpochMetrics m = new EpochMetrics(epoch, tot.lossSum / Math.max(1, tot.count),
+          (double) tot.correct / Math.max(1, tot.count), valAcc, testAcc, tot.count / Math.max(epochSeconds, 1e-9),
+          tot.compute, tot.communication, tot.wait, tot.lastRate);
+      st.history.add(m);
+      st.epoch = epoch + 1;
+      LOG.log(System.Logger.Level.INFO, "convoy: " + m.summary());
+      if (t.earlyStoppingPatience() > 0) {
+        double err = 1 - valAcc;
+        if (err < st.bestError - t.minDelta()) {
+          st.bestError = err;
+          st.bestEpoch = epoch;
+          st.bestParams = st.params.clone();
+          st.bestBuffers = st.buffers.clone();
+          st.sinceBest = 0;
+          if (o.checkpointDir() != null) {
+            ModelFile.write(new Path(o.checkpointDir(), BEST), sc.hadoopConfiguration(),
+                new SavedModel(spec, st.bestParams, st.bestBuffers, metadata(o, norm, st)));
+          }
+        } else if (++st.sinceBest >= t.earlyStoppingPatience()) {
+          stopped = true;
+        }
+      }
+      if (o.checkpointDir() != null) {
+        writeCheckpoint(spec, o, norm, st);
+      }
+      l.onEpoch(m);
+    }
+    if (st.bestParams != null) {
+      return new TrainResult(st.bestParams, st.bestBuffers, st.optState, st.optStep, st.history, st.bestEpoch);
+    }
+    return new TrainResult(st.params, st.buffers, st.optState, st.optStep, st.history, st.history.size() - 1);
+  }
+
+  /** Per-epoch sums of the round results. */
+  private static final class Totals {
+    double lossSum;
+    long correct;
+    long count;
+    double compute;
+    double communication;
+    double wait;
+    double lastRate = Double.NaN;
+
+    void add(RoundResult r, double wallSeconds) {
+      lossSum += r.lossSum;
+      correct += r.correct;
+      count += r.count;
+      compute += r.computeMax;
+      communication += Math.max(0, wallSeconds - r.computeMax);
+      wait += r.waitSeconds();
+    }
+  }
+
+  private void averagingEpoch(ModelSpec spec, SparkTrainOptions o, Normalization norm, Augmentation aug,
+      JavaRDD<BatchChunk> data, String dataId, long[] sizes, int epoch, State st, Totals tot, TrainingListener l) {
+    TrainOptions t = o.train();
+    int parts = sizes.length;
+    int maxBatches = 0;
+    for (long s : sizes) {
+      maxBatches = Math.max(maxBatches, Replicas.replicaBatches(t.mode(), t.batchSize(), (int) s));
+    }
+    int period = o.averagingPeriod() == 0 ? maxBatches : o.averagingPeriod();
+    int rounds = Math.max(1, (maxBatches + period - 1) / period);
+    boolean withState = o.averageOptimizerState();
+    for (int r = 0; r < rounds; r++) {
+      long r0 = System.nanoTime();
+      Replicas.RoundInput in = new Replicas.RoundInput(dataId, spec, t.optimizer(), t.schedule(), t.mode(),
+          t.batchSize(), t.seed(), epoch, r * period, period, st.globalStep, st.params, st.buffers,
+          withState ? st.optState : null, st.optStep, withState, aug, norm);
+      Broadcast<Replicas.RoundInput> b = sc.broadcast(in);
+      RoundResult res;
+      try {
+        name("convoy: epoch " + epoch + " averaging round " + (r + 1) + "/" + rounds);
+        res = data.mapPartitionsWithIndex((p, it) -> Replicas.averagingRound(p, it, b.value()), false)
+            .treeAggregate(new RoundResult(), RoundResult::merge, RoundResult::merge);
+      } finally {
+        b.destroy();
+      }
+      if (res.tasks != parts) {
+        throw new IllegalStateException("averaging round " + (r + 1) + " of epoch " + epoch + " got results from "
+            + res.tasks + " of " + parts + " partitions");
+      }
+      st.params = RoundResult.mean(res.params, parts);
+      st.buffers = RoundResult.mean(res.buffers, parts);
+      if (withState) {
+        st.optState = RoundResult.mean(res.optState, parts);
+      }
+      st.optStep += res.maxSteps;
+      st.globalStep += res.maxSteps;
+      int lastBatch = Math.min(maxBatches, (r + 1) * period) - 1;
+      tot.lastRate = t.schedule().rate(t.optimizer().learningRate(), epoch, lastBatch, maxBatches);
+      tot.add(res, (System.nanoTime() - r0) / 1e9);
+      l.onBatch(epoch, lastBatch, maxBatches, res.lossSum / Math.max(1, res.count));
+    }
+  }
+
+  private void syncEpoch(ModelSpec spec, SparkTrainOptions o, Normalization norm, Augmentation aug,
+      JavaRDD<BatchChunk> data, String dataId, Layout layout, int total, int epoch, State st, Optimizer opt,
+      Totals tot, TrainingListener l) {
+    TrainOptions t = o.train();
+    // position r of the epoch order is the r-th smallest record number: base + r when the record
+    // numbers are contiguous (the usual case), else looked up in their sorted list
+    long base = layout.minIndex();
+    Broadcast<int[]> records = null;
+    if (layout.maxIndex() - layout.minIndex() + 1 != total) {
+      name("convoy: record numbers of the training data");
+      int[] all = data.flatMap(c -> Arrays.stream(c.indices()).boxed().iterator()).collect().stream()
+          .mapToInt(Integer::intValue).sorted().toArray();
+      records = sc.broadcast(all);
+    }
+    try {
+      syncSteps(spec, o, norm, aug, data, dataId, (int) base, records, total, epoch, st, opt, tot, l);
+    } finally {
+      if (records != null) {
+        records.destroy();
+      }
+    }
+  }
+
+  private void syncSteps(ModelSpec spec, SparkTrainOptions o, Normalization norm, Augmentation aug,
+      JavaRDD<BatchChunk> data, String dataId, int base, Broadcast<int[]> records, int total, int epoch, State st,
+      Optimizer opt, Totals tot, TrainingListener l) {
+    TrainOptions t = o.train();
+    int parts = data.getNumPartitions();
+    int stepBatch = t.mode().stepBatch(t.batchSize(), total);
+    boolean shuffle = t.mode() != GradientDescent.FULL_BATCH;
+    int steps = (total + stepBatch - 1) / stepBatch;
+    for (int s = 0; s < steps; s++) {
+      long r0 = System.nanoTime();
+      Replicas.StepInput in = new Replicas.StepInput(dataId, spec, total, base, records, stepBatch, shuffle, t.seed(),
+          epoch, s, st.globalStep, st.params, st.buffers, aug, norm);
+      Broadcast<Replicas.StepInput> b = sc.broadcast(in);
+      RoundResult res;
+      try {
+        name("convoy: epoch " + epoch + " sync step " + (s + 1) + "/" + steps);
+        res = data.mapPartitionsWithIndex((p, it) -> Replicas.syncStep(p, it, b.value()), false)
+            .treeAggregate(new RoundResult(), RoundResult::merge, RoundResult::merge);
+      } finally {
+        b.destroy();
+      }
+      if (res.tasks != parts || res.params == null) {
+        throw new IllegalStateException("sync step " + (s + 1) + " of epoch " + epoch + " got results from "
+            + res.tasks + " of " + parts + " partitions");
+      }
+      double loss = res.lossSum / Math.max(1, res.count);
+      if (!Double.isFinite(loss)) {
+        throw new IllegalStateException("training diverged: loss " + loss + " at epoch " + epoch + ", batch " + s);
+      }
+      float lr = t.schedule().rate(t.optimizer().learningRate(), epoch, s, steps);
+      opt.step(st.params, RoundResult.mean(res.params, 1), lr);
+      if (res.buffers != null) {
+        st.buffers = RoundResult.mean(res.buffers, 1);
+      }
+      st.globalStep++;
+      tot.lastRate = lr;
+      tot.add(res, (System.nanoTime() - r0) / 1e9);
+      l.onBatch(epoch, s, steps, loss);
+    }
+  }
+
+  // -------------------------------------------------------------------------------- checkpoints
+
+  private State start(ModelSpec spec, SparkTrainOptions o) {
+    TrainOptions t = o.train();
+    State st = new State();
+    if (o.resume()) {
+      Path latest = latestCheckpoint(o.checkpointDir());
+      if (latest != null) {
+        Configuration conf = sc.hadoopConfiguration();
+        Checkpoint c = ModelFile.readCheckpoint(latest, conf);
+        if (!c.model().spec().equals(spec)) {
+          throw new IllegalArgumentException("checkpoint " + latest + " holds a different model:\n"
+              + c.model().spec().summary() + "\nthe run trains:\n" + spec.summary());
+        }
+        if (c.optimizer().kind() != t.optimizer().kind()) {
+          throw new IllegalArgumentException("checkpoint " + latest + " was trained with optimizer "
+              + c.optimizer().kind().configName() + ", the run uses " + t.optimizer().kind().configName());
+        }
+        st.params = c.model().params();
+        st.buffers = c.model().buffers();
+        st.optState = c.optimizerState();
+        st.optStep = c.optimizerStep();
+        st.epoch = c.epoch();
+        st.globalStep = c.step();
+        st.history = new ArrayList<>(c.history());
+        Map<String, Object> md = c.model().metadata();
+        if (md.get("best-epoch") instanceof Number be && be.intValue() >= 0) {
+          st.bestEpoch = be.intValue();
+          st.bestError = md.get("best-error") instanceof Number e ? e.doubleValue() : Double.POSITIVE_INFINITY;
+          st.sinceBest = md.get("since-best") instanceof Number s ? s.intValue() : 0;
+          Path best = new Path(o.checkpointDir(), BEST);
+          try {
+            if (best.getFileSystem(conf).exists(best)) {
+              SavedModel bm = ModelFile.readModel(best, conf);
+              st.bestParams = bm.params();
+              st.bestBuffers = bm.buffers();
+            }
+          } catch (IOException e) {
+            throw new IllegalArgumentException("checkpoint folder " + o.checkpointDir() + ": cannot read " + BEST
+                + ": " + e, e);
+          }
+        }
+        LOG.log(System.Logger.Level.INFO, "convoy: resuming from " + latest + " at epoch " + st.epoch);
+        return st;
+      }
+      LOG.log(System.Logger.Level.INFO, "convoy: no checkpoint in " + o.checkpointDir() + ", starting afresh");
+    }
+    Network net = new Network(spec, 1);
+    st.params = new float[net.numParams()];
+    st.buffers = new float[net.numBuffers()];
+    net.initParams(st.params, st.buffers, t.init(), t.seed());
+    st.optState = new float[t.optimizer().slots() * net.numParams()];
+    return st;
+  }
+
+  /** The checkpoint of the highest epoch in {@code dir}, or null when there is none (or no folder). */
+  Path latestCheckpoint(String dir) {
+    Path d = new Path(dir);
+    try {
+      FileSystem fs = d.getFileSystem(sc.hadoopConfiguration());
+      if (!fs.exists(d)) {
+        return null;
+      }
+      Path best = null;
+      int bestEpoch = -1;
+      for (FileStatus f : fs.listStatus(d)) {
+        Matcher m = CHECKPOINT.matcher(f.getPath().getName());
+        if (f.isFile() && m.matches() && Integer.parseInt(m.group(1)) > bestEpoch) {
+          bestEpoch = Integer.parseInt(m.group(1));
+          best = f.getPath();
+        }
+      }
+      return best;
+    } catch (IOException e) {
+      throw new IllegalArgumentException("spark.checkpoint-dir " + dir + ": cannot list: " + e, e);
+    }
+  }
+
+  private void writeCheckpoint(ModelSpec spec, SparkTrainOptions o, Normalization norm, State st) {
+    TrainOptions t = o.train();
+    Path p = new Path(o.checkpointDir(), String.format(Locale.ROOT, "epoch-%04d.ckpt", st.epoch));
+    Checkpoint c = new Checkpoint(new SavedModel(spec, st.params, st.buffers, metadata(o, norm, st)), t.optimizer(),
+        st.optState, st.optStep, st.epoch, st.globalStep, t.seed(), 0L,
+        configText.isEmpty() ? describe(o) : configText, st.history);
+    ModelFile.write(p, sc.hadoopConfiguration(), c);
+  }
+
+  private static Map<String, Object> metadata(SparkTrainOptions o, Normalization norm, State st) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("normalization-mean", floats(norm.mean()));
+    m.put("normalization-std", floats(norm.std()));
+    m.put("strategy", o.strategy().configName());
+    m.put("best-epoch", st.bestEpoch);
+    m.put("best-error", Double.isFinite(st.bestError) ? st.bestError : -1.0);
+    m.put("since-best", st.sinceBest);
+    return m;
+  }
+
+  private static List<Double> floats(float[] v) {
+    List<Double> out = new ArrayList<>(v.length);
+    for (float f : v) {
+      out.add((double) f);
+    }
+    return out;
+  }
+
+  private static String describe(SparkTrainOptions o) {
+    TrainOptions t = o.train();
+    return String.format(Locale.ROOT, "{\"strategy\": \"%s\", \"averaging-period\": %d, \"average-optimizer-state\": %s,"
+        + " \"partitions\": %d, \"epochs\": %d, \"batch-size\": %d, \"mode\": \"%s\", \"seed\": %d}",
+        o.strategy().configName(), o.averagingPeriod(), o.averageOptimizerState(), o.partitions(), t.epochs(),
+        t.batchSize(), t.mode().configName(), t.seed());
+  }
+
+  // --------------------------------------------------------------------- evaluation, prediction
+
+  /**
+   * Accuracy, mean loss, confusion matrix {@code [true][predicted]} and per-class precision/recall
+   * of {@code model} on {@code data}. {@code norm} null = computed from {@code data} (pass the
+   * training normalisation to evaluate as trained).
+   */
+  public Evaluation evaluate(SavedModel model, Normalization norm, DataSource data) {
+    String[] saved = saveNames();
+    return unwrap(() -> {
+      ModelSpec spec = model.spec();
+      checkSource("evaluation data", spec, data);
+      int parts = Math.max(1, sc.defaultParallelism());
+      name("convoy: load evaluation data " + data.describe());
+      JavaRDD<DataChunk> raw = data.load(sc, parts, 0L, spec.numClasses());
+      Normalization n = norm != null ? norm : SparkData.computeNormalization(raw, spec.input());
+      JavaRDD<BatchChunk> chunks = SparkData.toArrow(raw, spec.input(), n, spec.numClasses())
+          .setName("convoy: evaluation mini-batches (Arrow IPC)");
+      name("convoy: evaluate on " + data.describe());
+      try {
+        return evaluateSums(spec, model.params(), model.buffers(), chunks, "eval-" + UUID.randomUUID(), true, false);
+      } finally {
+        restore(saved);
+      }
+    });
+  }
+
+  private Evaluation evaluateSums(ModelSpec spec, float[] params, float[] buffers, JavaRDD<BatchChunk> chunks,
+      String dataId, boolean confusion, boolean cache) {
+    Broadcast<Inference.ModelInput> b = sc.broadcast(new Inference.ModelInput(dataId, spec, params, buffers));
+    try {
+      Inference.Sums s = chunks.mapPartitionsWithIndex((p, it) -> Inference.evaluate(p, it, b.value(), confusion,
+          cache), false).treeAggregate(new Inference.Sums(), Inference.Sums::merge, Inference.Sums::merge);
+      int k = spec.numClasses();
+      long[][] cm = new long[k][k];
+      if (s.confusion != null) {
+        for (int i = 0; i < k; i++) {
+          System.arraycopy(s.confusion, i * k, cm[i], 0, k);
+        }
+        return Evaluation.fromConfusion(cm, s.lossSum);
+      }
+      double acc = s.count == 0 ? Double.NaN : (double) s.correct / s.count;
+      return new Evaluation(acc, s.count == 0 ? Double.NaN : s.lossSum / s.count, cm, new double[k], new double[k],
+          s.count);
+    } finally {
+      b.destroy();
+    }
+  }
+
+  /**
+   * Writes {@code model}'s predictions for {@code data} to {@code outputPath}: one row per example,
+   * ordered by record number, with columns {@code index, label, predicted, p0 .. p(k-1)}; Parquet
+   * when the path ends in {@code .parquet}, otherwise CSV with a header line. The output is written
+   * to a temporary folder beside it and renamed into place (an existing output is replaced).
+   *
+   * @return the number of rows written
+   */
+  public long predict(SavedModel model, Normalization norm, DataSource data, String outputPath) {
+    return predict(model, norm, data, outputPath,
+        outputPath != null && outputPath.toLowerCase(Locale.ROOT).endsWith(".parquet") ? "parquet" : "csv");
+  }
+
+  /** {@link #predict(SavedModel, Normalization, DataSource, String)} with an explicit format: csv or parquet. */
+  public long predict(SavedModel model, Normalization norm, DataSource data, String outputPath, String format) {
+    if (outputPath == null || outputPath.isBlank()) {
+      throw new IllegalArgumentException("predict output path must be set, got " + outputPath);
+    }
+    if (!"csv".equals(format) && !"parquet".equals(format)) {
+      throw new IllegalArgumentException("predict output format must be csv or parquet, got " + format);
+    }
+    String[] saved = saveNames();
+    return unwrap(() -> {
+      ModelSpec spec = model.spec();
+      checkSource("prediction data", spec, data);
+      int parts = Math.max(1, sc.defaultParallelism());
+      name("convoy: load prediction data " + data.describe());
+      JavaRDD<DataChunk> raw = data.load(sc, parts, 0L, 0);
+      Normalization n = norm != null ? norm : SparkData.computeNormalization(raw, spec.input());
+      JavaRDD<BatchChunk> chunks = SparkData.toArrow(raw, spec.input(), n, spec.numClasses());
+      Broadcast<Inference.ModelInput> b = sc.broadcast(new Inference.ModelInput("predict", spec, model.params(),
+          model.buffers()));
+      List<StructField> fields = new ArrayList<>();
+      fields.add(DataTypes.createStructField("index", DataTypes.LongType, false));
+      fields.add(DataTypes.createStructField("label", DataTypes.IntegerType, false));
+      fields.add(DataTypes.createStructField("predicted", DataTypes.IntegerType, false));
+      for (int c = 0; c < spec.numClasses(); c++) {
+        fields.add(DataTypes.createStructField("p" + c, DataTypes.FloatType, false));
+      }
+      StructType schema = DataTypes.createStructType(fields);
+      Path out = new Path(outputPath);
+      Path tmp = new Path(out.getParent(), "._convoy-tmp-" + out.getName() + "-" + UUID.randomUUID());
+      try {
+        JavaRDD<Row> rows = chunks.mapPartitionsWithIndex((p, it) -> Inference.predict(p, it, b.value()), false)
+            .cache();
+        Dataset<Row> df = spark.createDataFrame(rows, schema).orderBy("index").coalesce(parts);
+        name("convoy: write predictions to " + outputPath);
+        if ("parquet".equals(format)) {
+          df.write().parquet(tmp.toString());
+        } else {
+          df.write().option("header", "true").csv(tmp.toString());
+        }
+        long count = rows.count();
+        rows.unpersist(false);
+        FileSystem fs = out.getFileSystem(sc.hadoopConfiguration());
+        if (fs.exists(out) && !fs.delete(out, true)) {
+          throw new IllegalStateException("cannot replace existing output " + out);
+        }
+        if (!fs.rename(tmp, out)) {
+          throw new IllegalStateException("cannot rename " + tmp + " to " + out);
+        }
+        return count;
+      } catch (IOException e) {
+        throw new IllegalStateException("writing predictions to " + outputPath + " failed: " + e, e);
+      } finally {
+        b.destroy();
+        try {
+          FileSystem fs = tmp.getFileSystem(sc.hadoopConfiguration());
+          if (fs.exists(tmp)) {
+            fs.delete(tmp, true);
+          }
+        } catch (IOException e) {
+          LOG.log(System.Logger.Level.WARNING, "convoy: cannot remove temporary output " + tmp + ": " + e);
+        }
+        restore(saved);
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------------------------ checks
+
+  /**
+   * Names the next Spark jobs and their stages: the job description and the call site (which
+   * becomes the stage names), e.g. {@code "convoy: epoch 3 averaging round 1/1"}.
+   */
+  private void name(String what) {
+    sc.setJobDescription(what);
+    sc.setCallSite(what);
+  }
+
+  /** The caller's job description and call site, to put back when we are done. */
+  private String[] saveNames() {
+    return new String[] {sc.getLocalProperty("spark.job.description"), sc.getLocalProperty("callSite.short")};
+  }
+
+  private void restore(String[] saved) {
+    sc.setJobDescription(saved[0]);
+    if (saved[1] == null) {
+      sc.clearCallSite();
+    } else {
+      sc.setCallSite(saved[1]);
+    }
+  }
+
+  private void checkSource(String what, ModelSpec spec, DataSource src) {
+    if (src == null) {
+      throw new IllegalArgumentException(what + " source is null");
+    }
+    TensorShape shape = src.shape(sc.hadoopConfiguration());
+    if (!shape.equals(spec.input())) {
+      throw new IllegalArgumentException(what + " " + src.describe() + " holds images of shape " + shape
+          + ", the model input is " + spec.input());
+    }
+    if (src.numClasses() > 0 && src.numClasses() != spec.numClasses()) {
+      throw new IllegalArgumentException(what + " " + src.describe() + " declares " + src.numClasses()
+          + " classes, the model outputs " + spec.numClasses());
+    }
+  }
+
+  private interface Body<T> {
+    T run();
+  }
+
+  /**
+   * Runs {@code body}; when a Spark job failed because a task threw one of our own errors
+   * (IllegalArgumentException, IllegalStateException: bad data, shapes), that error is rethrown as
+   * is, with Spark's exception suppressed, so callers see the message naming the file and record.
+   */
+  private static <T> T unwrap(Body<T> body) {
+    try {
+      return body.run();
+    } catch (Exception e) {   // Spark throws its checked SparkException undeclared
+      boolean fromSpark = false;
+      for (Throwable x = e; x != null; x = x.getCause()) {
+        if (x instanceof SparkException) {
+          fromSpark = true;
+        } else if (fromSpark && (x instanceof IllegalArgumentException || x instanceof IllegalStateException)) {
+          RuntimeException r = (RuntimeException) x;
+          r.addSuppressed(e);
+          throw r;
+        }
+      }
+      if (e instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException("Spark job failed: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package io.convoy.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A real standalone Spark cluster from the project's own Maven jars: a Master and two Workers as
+ * separate JVMs, and the shaded application jar submitted through {@code SparkSubmit} as a third
+ * process, the way a user runs it on a cluster. Checks that training finishes, writes its metrics,
+ * learns something, and that the two executors ran in two different JVMs.
+ */
+@Tag("long")
+class StandaloneClusterTest {
+  private static final Path ROOT = Path.of(System.getProperty("convoy.project.root", "..")).toAbsolutePath();
+  private static Processes procs;
+  private static Path work;
+  private static String sparkCp;
+  private static Map<String, String> env;
+  private static int masterPort;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    Path jars = Path.of(System.getProperty("convoy.spark.jars", "target/spark-home/jars"));
+    assertTrue(Files.isDirectory(jars), "no Spark jars at " + jars + " (run through mvn verify)");
+    work = Files.createDirectories(Path.of(System.getProperty("convoy.work.dir", "target/it-work")))
+        .resolve("standalone-" + System.nanoTime());
+    Files.createDirectories(work);
+    procs = new Processes(work.resolve("logs"));
+    sparkCp = jars.toAbsolutePath() + File.separator + "*";
+    env = Map.of("SPARK_HOME", jars.toAbsolutePath().getParent().toString(), "SPARK_SCALA_VERSION", "2.13",
+        "SPARK_LOCAL_IP", "127.0.0.1", "SPARK_LOG_DIR", work.resolve("logs").toString());
+    masterPort = Processes.freePort();
+    Process master = procs.java("master", sparkCp, env, "org.apache.spark.deploy.master.Master",
+        List.of("--host", "127.0.0.1", "--port", String.valueOf(masterPort), "--webui-port",
+            String.valueOf(Processes.freePort())));
+    procs.awaitLog("master", "I have been elected leader", 90, master);
+    for (int i = 1; i <= 2; i++) {
+      Path dir = Files.createDirectories(work.resolve("worker" + i));
+      Process w = procs.java("worker" + i, sparkCp, env, "org.apache.spark.deploy.worker.Worker",
+          List.of("--host", "127.0.0.1", "--webui-port", String.valueOf(Processes.freePort()), "--cores", "1",
+              "--memory", "1g", "--work-dir", dir.toString(), "spark://127.0.0.1:" + masterPort));
+      procs.awaitLog("worker" + i, "Successfully registered with master", 90, w);
+    }
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (procs != null) {
+      procs.close();
+    }
+  }
+
+  @Test
+  void submittedJobTrainsOnTwoExecutorJvms() throws Exception {
+    Path data = Files.createDirectories(work.resolve("data"));
+    writeSubset(data, "train-images-idx3-ubyte.gz", 3000);
+    writeSubset(data, "train-labels-idx1-ubyte.gz", 3000);
+    writeSubset(data, "t10k-images-idx3-ubyte.gz", 1000);
+    writeSubset(data, "t10k-labels-idx1-ubyte.gz", 1000);
+    Path out = work.resolve("runs");
+    Path appJar = Path.of(System.getProperty("convoy.app.jar"));
+    assertTrue(Files.isRegularFile(appJar), "application jar missing: " + appJar);
+
+    List<String> args = new ArrayList<>(List.of("--master", "spark://127.0.0.1:" + masterPort,
+        "--deploy-mode", "client", "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
+        "--conf", "spark.ui.enabled=false", "--conf", "spark.executor.memory=768m", "--conf", "spark.cores.max=2",
+        "--class", "io.convoy.jobs.Main", appJar.toString(),
+        "train", ROOT.resolve("conf/fashion-mnist.conf").toString(),
+        "data.train.images=\"file://" + data.resolve("train-images-idx3-ubyte.gz") + "\"",
+        "data.train.labels=\"file://" + data.resolve("train-labels-idx1-ubyte.gz") + "\"",
+        "data.test.images=\"file://" + data.resolve("t10k-images-idx3-ubyte.gz") + "\"",
+        "data.test.labels=\"file://" + data.resolve("t10k-labels-idx1-ubyte.gz") + "\"",
+        "train.epochs=2", "train.partitions=2", "output.dir=\"" + out + "\""));
+    Process submit = procs.java("submit", sparkCp, env, "org.apache.spark.deploy.SparkSubmit", args);
+    assertTrue(submit.waitFor(600, TimeUnit.SECONDS), "job did not finish in 600 s:\n" + procs.logText("submit"));
+    String printed = procs.stdout("submit");
+    assertEquals(0, submit.exitValue(), "job failed:\n" + procs.logText("submit") + "\n" + printed);
+
+    String[] lines = printed.strip().split("\n");
+    Path runDir = Path.of(lines[lines.length - 1].strip().replaceFirst("^file:", ""));
+    assertTrue(runDir.startsWith(out), "last line is not a run directory under " + out + ": " + runDir);
+    List<String> metrics = Files.readAllLines(runDir.resolve("metrics.jsonl"));
+    assertEquals(2, metrics.size(), String.join("\n", metrics));
+    double testAccuracy = number(metrics.get(1), "test_accuracy");
+    assertTrue(testAccuracy > 0.3, "test accuracy " + testAccuracy + " is not above chance (0.1): " + metrics.get(1));
+    assertTrue(Files.isRegularFile(runDir.resolve("model.cvm")));
+
+    // Each worker (1 core) ran one executor of the application, each in its own JVM.
+    Set<String> executorJvms = new TreeSet<>();
+    for (int i = 1; i <= 2; i++) {
+      try (Stream<Path> files = Files.walk(work.resolve("worker" + i))) {
+        for (Path stderr : files.filter(p -> p.getFileName().toString().equals("stderr")).toList()) {
+          Matcher m = Pattern.compile("Started daemon with process name: (\\S+)").matcher(Files.readString(stderr));
+          if (m.find()) {
+            executorJvms.add(m.group(1));
+          }
+        }
+      }
+    }
+    assertEquals(2, executorJvms.size(), "expected two executor JVMs, found " + executorJvms);
+    long driverPid = submit.pid();
+    for (String jvm : executorJvms) {
+      assertTrue(!jvm.startsWith(driverPid + "@"), "an executor ran in the driver JVM: " + jvm);
+    }
+  }
+
+  private static void writeSubset(Path dir, String name, int records) throws IOException {
+    try (OutputStream o = Files.newOutputStream(dir.resolve(name))) {
+      IdxSubset.copy(IdxSubset.fashion(name), records, o);
+    }
+  }
+
+  /** The number after {@code "key":} in one JSON line. */
+  static double number(String json, String key) {
+    Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\":(-?[0-9.eE+-]+)").matcher(json);
+    assertTrue(m.find(), "no number " + key + " in " + json);
+    return Double.parseDouble(m.group(1));
+  }
+}
