@@ -33,21 +33,26 @@ final class EvaluateJob {
       out.print(report(e, files.key()));
       Path target = c.evaluate().output() != null ? new Path(c.evaluate().output())
           : new Path(modelPath.getParent(), "evaluation.json");
-      Map<String, Object> json = new LinkedHashMap<>();
-      json.put("model", modelPath.toString());
-      json.put("data", files.key());
-      json.put("count", e.count());
-      json.put("accuracy", e.accuracy());
-      json.put("loss", e.loss());
-      json.put("precision", e.precision());
-      json.put("recall", e.recall());
-      json.put("confusion", e.confusion());
-      try {
-        RunDirectory.writeText(FileSystem.get(target.toUri(), hconf), target, Json.write(json) + "\n");
-      } catch (java.io.IOException ex) {
-        throw new java.io.UncheckedIOException("cannot write " + target + ": " + ex, ex);
-      }
+      writeJson(e, modelPath.toString(), files.key(), target, hconf);
       out.println(target);
+    }
+  }
+
+  /** Writes {@code evaluation.json} (the form the training report reads) through a temporary name. */
+  static void writeJson(Evaluation e, String model, String data, Path target, Configuration hconf) {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("model", model);
+    json.put("data", data);
+    json.put("count", e.count());
+    json.put("accuracy", e.accuracy());
+    json.put("loss", e.loss());
+    json.put("precision", e.precision());
+    json.put("recall", e.recall());
+    json.put("confusion", e.confusion());
+    try {
+      RunDirectory.writeText(FileSystem.get(target.toUri(), hconf), target, Json.write(json) + "\n");
+    } catch (java.io.IOException ex) {
+      throw new java.io.UncheckedIOException("cannot write " + target + ": " + ex, ex);
     }
   }
 

@@ -18,7 +18,8 @@ public final class Main {
   /** Exit code of a failure while running. */
   public static final int RUNTIME_ERROR = 1;
 
-  static final String USAGE = "usage: convoy <train|evaluate|predict> <config file> [key=value ...] [--resume[=<checkpoint>]]";
+  static final String USAGE = "usage: convoy <train|evaluate|predict> <config file> [key=value ...]"
+      + " [--resume[=<checkpoint dir>]] | convoy report <run dir>";
 
   private Main() {}
 
@@ -32,6 +33,16 @@ public final class Main {
 
   /** Runs a job and returns its exit code instead of exiting (tests call this). */
   public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length > 0 && args[0].equals("report")) {
+      try {
+        ReportJob.run(List.of(args).subList(1, args.length), out);
+        return 0;
+      } catch (JobConfigException e) {
+        return fail(err, e, CONFIG_ERROR);
+      } catch (RuntimeException e) {
+        return fail(err, e, RUNTIME_ERROR);
+      }
+    }
     Command cmd;
     JobConfig config;
     try {
@@ -79,7 +90,8 @@ public final class Main {
    * @param name train, evaluate or predict
    * @param configFile the job file
    * @param overrides {@code key=value} arguments in order
-   * @param resume null: no resume; "": the newest checkpoint in checkpoint.dir; else a checkpoint file
+   * @param resume null: no resume; "": the newest checkpoint in checkpoint.dir; else the checkpoint folder to
+   *     resume from (its newest checkpoint)
    */
   record Command(String name, File configFile, List<String> overrides, String resume) {
 
@@ -90,7 +102,7 @@ public final class Main {
       }
       String name = args[0];
       if (!List.of("train", "evaluate", "predict").contains(name)) {
-        throw new JobConfigException("usage: unknown command '" + name + "', expected train, evaluate or predict. "
+        throw new JobConfigException("usage: unknown command '" + name + "', expected train, evaluate, predict or report. "
             + USAGE);
       }
       File file = new File(args[1]);

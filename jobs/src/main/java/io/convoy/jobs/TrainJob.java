@@ -1,9 +1,15 @@
 package io.convoy.jobs;
 
+import io.convoy.pipeline.data.IdxReader;
+import io.convoy.pipeline.data.ImageSet;
 import io.convoy.pipeline.data.Normalization;
 import io.convoy.pipeline.io.Checkpoint;
 import io.convoy.pipeline.io.ModelFile;
 import io.convoy.pipeline.io.SavedModel;
+import io.convoy.pipeline.progress.ProgressBar;
+import io.convoy.pipeline.progress.SparkTimeListener;
+import io.convoy.pipeline.report.TrainingReport;
+import io.convoy.pipeline.spark.Evaluation;
 import io.convoy.pipeline.spark.SparkTrainOptions;
 import io.convoy.pipeline.spark.SparkTrainer;
 import io.convoy.pipeline.train.EpochMetrics;
@@ -24,8 +30,10 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The {@code train} command: creates a run folder, trains with {@link SparkTrainer}, writes
- * {@code config.conf}, {@code metrics.jsonl} (as epochs finish), {@code model.cvm} and checkpoints, prints
- * one line per epoch and, as the very last line, the run folder.
+ * {@code config.conf}, {@code metrics.jsonl} (as epochs finish), {@code model.cvm} and checkpoints, then
+ * evaluates the model on the test set ({@code evaluation.json}) and writes the HTML training report
+ * ({@code report.html}). Shows a progress bar on a terminal (plain lines otherwise), one summary line per
+ * epoch with the time split and any straggling tasks, and prints the run folder as the very last line.
  */
 final class TrainJob {
   private TrainJob() {}
@@ -36,7 +44,8 @@ final class TrainJob {
       Configuration hconf = s.spark().sparkContext().hadoopConfiguration();
       RunDirectory run = RunDirectory.create(c.outputDir(), hconf);
       run.writeText("config.conf", c.render());
-      String ckptDir = c.checkpoint().dir() != null ? c.checkpoint().dir() : run.resolve("checkpoints").toString();
+      String ckptDir = resume != null && !resume.isEmpty() ? resume
+          : c.checkpoint().dir() != null ? c.checkpoint().dir() : run.resolve("checkpoints").toString();
       SparkTrainOptions o = c.sparkTrainOptions(c.checkpoint().everyEpoch() || resume != null ? ckptDir : null,
           resume != null);
       DataSets data = DataSets.forTraining(c);
@@ -46,11 +55,29 @@ final class TrainJob {
       out.printf(Locale.ROOT, "convoy train: %d parameters, %d partition(s), %s, %s%s%n", c.model().paramCount(),
           trainer.partitions(o), o.strategy().configName(),
           data.train().describe(), resume != null ? ", resuming from " + ckptDir : "");
-      TrainingListener listener = m -> {
-        run.appendMetrics(m, hasTest);
-        out.println(epochLine(m, epochs, hasTest, data.validation() != null));
+      ProgressBar progress = new ProgressBar(out, out == System.out && System.console() != null, System::nanoTime)
+          .imagesPerBatch(c.train().batchSize()).totalEpochs(epochs);
+      SparkTimeListener times = new SparkTimeListener();
+      s.spark().sparkContext().addSparkListener(times);
+      progress.epochDetail(times::describeEpoch);
+      TrainingListener listener = new TrainingListener() {
+        @Override
+        public void onEpoch(EpochMetrics m) {
+          run.appendMetrics(m, hasTest);
+          progress.onEpoch(m);
+        }
+
+        @Override
+        public void onBatch(int epoch, int batch, int batches, double loss) {
+          progress.onBatch(epoch, batch, batches, loss);
+        }
       };
-      TrainResult r = trainer.train(c.model(), o, data.train(), data.validation(), data.test(), listener);
+      TrainResult r;
+      try {
+        r = trainer.train(c.model(), o, data.train(), data.validation(), data.test(), listener);
+      } finally {
+        s.spark().sparkContext().removeSparkListener(times);
+      }
 
       Map<String, Object> meta = new LinkedHashMap<>();
       Normalization norm = o.normalization() != null ? o.normalization() : normalizationFromCheckpoint(ckptDir, hconf);
@@ -68,6 +95,15 @@ final class TrainJob {
         ModelFile.write(new Path(ckptDir, String.format(Locale.ROOT, "epoch-%04d.ckpt", last)), hconf, ck);
       }
       out.println("model: " + run.resolve("model.cvm"));
+      if (hasTest) {
+        Evaluation e = trainer.evaluate(model, norm, data.test());
+        EvaluateJob.writeJson(e, run.resolve("model.cvm").toString(), c.data().test().key(),
+            run.resolve("evaluation.json"), hconf);
+        out.printf(Locale.ROOT, "test accuracy %.4f on %d images: %s%n", e.accuracy(), e.count(),
+            run.resolve("evaluation.json"));
+      }
+      Path report = TrainingReport.write(run.path(), hconf, reportSamples(c, hconf));
+      out.println("report: " + report);
       out.println(run.display());
       out.flush();
     } finally {
@@ -75,17 +111,17 @@ final class TrainJob {
     }
   }
 
-  /** {@code epoch 2/10  loss 0.4123  train 0.8512  val -  test 0.8620  1830 img/s  compute 30.1s comm 0.8s wait 0.3s  lr 0.001}. */
-  static String epochLine(EpochMetrics m, int epochs, boolean hasTest, boolean hasVal) {
-    return String.format(Locale.ROOT,
-        "epoch %d/%d  loss %.4f  train %.4f  val %s  test %s  %.0f img/s  compute %.1fs comm %.1fs wait %.1fs  lr %.3g",
-        m.epoch() + 1, epochs, m.loss(), m.trainAccuracy(), hasVal ? fmt(m.valAccuracy()) : "-",
-        hasTest ? fmt(m.testAccuracy()) : "-", m.imagesPerSecond(), m.computeSeconds(), m.communicationSeconds(),
-        m.waitSeconds(), m.learningRate());
-  }
-
-  private static String fmt(double v) {
-    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4f", v);
+  /**
+   * Test images for the report's activation maps (and its confusion matrix when there is no test
+   * evaluation): the configured test set, else the validation set; null when neither is an IDX pair.
+   */
+  static ImageSet reportSamples(JobConfig c, Configuration hconf) {
+    JobConfig.DataFiles files = c.data().test().isSet() ? c.data().test() : c.data().validation();
+    if (!files.isSet()) {
+      return null;
+    }
+    ImageSet all = IdxReader.read(new Path(files.images()), new Path(files.labels()), hconf, c.model().numClasses());
+    return all.size() > 1000 ? all.slice(0, 1000) : all;
   }
 
   static List<Double> floats(float[] v) {

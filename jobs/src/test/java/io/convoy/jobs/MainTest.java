@@ -91,6 +91,15 @@ class MainTest {
     JobConfig again = JobConfigs.parse(JobConfigs.load(run.resolve("config.conf").toFile(), List.of()));
     assertEquals(2, again.train().epochs());
     assertEquals(1024, again.data().train().limit());
+    // The run ends with a test evaluation and a self-contained HTML report; `report` rewrites it.
+    assertTrue(Files.isRegularFile(run.resolve("evaluation.json")));
+    assertTrue(r.out().contains("test accuracy"), r.out());
+    assertTrue(Files.readString(run.resolve("report.html")).contains("data:image/png;base64,"), "report has no images");
+    Files.delete(run.resolve("report.html"));
+    Result rep = main("report", run.toString());
+    assertEquals(0, rep.code(), rep.err() + rep.out());
+    assertEquals(run.resolve("report.html").toUri().getPath(), Path.of(java.net.URI.create(rep.lastLine())).toString());
+    assertEquals(2, main("report", tmp.toString()).code(), "a folder without metrics.jsonl is a usage error");
 
     Result e = main("evaluate", CONF, "spark.master=local[2]", "spark.conf.spark.ui.enabled=false",
         "data.test.limit=512", "evaluate.model=\"" + run.resolve("model.cvm") + "\"");
