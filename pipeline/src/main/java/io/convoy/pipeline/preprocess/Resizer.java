@@ -1,0 +1,192 @@
+package io.convoy.pipeline.preprocess;
+
+import io.convoy.pipeline.preprocess.PreprocessOptions.ResizeMode;
+
+/**
+ * Resizes planar 8-bit images (C planes of sh x sw, one after another) to (C, H, W), keeping the
+ * aspect ratio by a centre crop or by padding with 0.
+ *
+ * <p>The filter is separable and written here (no java.awt): where an axis shrinks, each output
+ * pixel is the AREA AVERAGE of the source pixels it covers (weights = overlap lengths, so no source
+ * pixel is skipped and there is no aliasing); where an axis grows, it is BILINEAR interpolation
+ * between pixel centres (edges clamped). At scale 1 with an integer offset both reduce to a copy,
+ * so same-size images come through bit-exact. Results are rounded to the nearest integer.
+ */
+final class Resizer {
+  private Resizer() {
+  }
+
+  /** Weights of one axis: output i reads {@code count[i]} source pixels from {@code start[i]}. */
+  record Axis(int[] start, int[] count, float[] weights, int stride) {
+  }
+
+  /**
+   * Resizes {@code src} (channels x sh x sw) into {@code dst} (channels x h x w) from offset
+   * {@code dstOff}; {@code dst} is overwritten (the pad border becomes 0).
+   */
+  static void resize(byte[] src, int channels, int sh, int sw, byte[] dst, int dstOff, int h, int w, ResizeMode mode) {
+    double srcX = 0;
+    double srcY = 0;
+    double srcW = sw;
+    double srcH = sh;
+    int dx = 0;
+    int dy = 0;
+    int dw = w;
+    int dh = h;
+    // Compare aspect ratios exactly in integers: sw/sh against w/h.
+    long lhs = (long) sw * h;
+    long rhs = (long) w * sh;
+    if (lhs != rhs) {
+      if (mode == ResizeMode.CROP) {
+        if (lhs > rhs) {            // source wider: cut the sides
+          srcW = (double) sh * w / h;
+          srcX = (sw - srcW) / 2;
+        } else {                    // source taller: cut top and bottom
+          srcH = (double) sw * h / w;
+          srcY = (sh - srcH) / 2;
+        }
+      } else {
+        if (lhs > rhs) {            // source wider: full width, shorter height
+          dh = Math.max(1, (int) Math.round((double) w * sh / sw));
+          dy = (h - dh) / 2;
+        } else {
+          dw = Math.max(1, (int) Math.round((double) h * sw / sh));
+          dx = (w - dw) / 2;
+        }
+      }
+    }
+    if (dw == w && dh == h && srcX == Math.rint(srcX) && srcY == Math.rint(srcY) && srcW % dw == 0 && srcH % dh == 0
+        && srcW / dw == srcH / dh && srcW / dw > 1) {
+      boxShrink(src, channels, sh, sw, (int) srcY, (int) srcX, (int) (srcW / dw), dst, dstOff, h, w);
+      return;
+    }
+    if (sh == h && sw == w) {   // same size: a copy per channel
+      System.arraycopy(src, 0, dst, dstOff, channels * h * w);
+      return;
+    }
+    Axis ax = axis(srcX, srcW, sw, dw);
+    Axis ay = axis(srcY, srcH, sh, dh);
+    float[] tmp = new float[sh * dw];
+    int plane = h * w;
+    for (int c = 0; c < channels; c++) {
+      int so = c * sh * sw;
+      int doff = dstOff + c * plane;
+      if (dw != w || dh != h) {
+        java.util.Arrays.fill(dst, doff, doff + plane, (byte) 0);
+      }
+      // horizontal pass: sh x sw -> sh x dw
+      for (int y = 0; y < sh; y++) {
+        int row = so + y * sw;
+        for (int x = 0; x < dw; x++) {
+          int s0 = ax.start[x];
+          int n = ax.count[x];
+          int wo = x * ax.stride;
+          float acc = 0f;
+          for (int k = 0; k < n; k++) {
+            acc += (src[row + s0 + k] & 0xFF) * ax.weights[wo + k];
+          }
+          tmp[y * dw + x] = acc;
+        }
+      }
+      // vertical pass: sh x dw -> dh x dw, written at (dy, dx)
+      for (int y = 0; y < dh; y++) {
+        int s0 = ay.start[y];
+        int n = ay.count[y];
+        int wo = y * ay.stride;
+        int out = doff + (dy + y) * w + dx;
+        for (int x = 0; x < dw; x++) {
+          float acc = 0f;
+          for (int k = 0; k < n; k++) {
+            acc += tmp[(s0 + k) * dw + x] * ay.weights[wo + k];
+          }
+          int v = Math.round(acc);
+          dst[out + x] = (byte) (v < 0 ? 0 : Math.min(v, 255));
+        }
+      }
+    }
+  }
+
+  /**
+   * The area average for a whole shrink factor {@code f} in both axes from an integer offset: each
+   * output pixel is the rounded mean of an f x f block, in integers (the same values the general
+   * path gives, faster).
+   */
+  static void boxShrink(byte[] src, int channels, int sh, int sw, int y0, int x0, int f, byte[] dst, int dstOff,
+      int h, int w) {
+    int area = f * f;
+    int half = area / 2;
+    int span = w * f;
+    int[] col = new int[span];   // column sums of the f rows of one output row
+    for (int c = 0; c < channels; c++) {
+      int so = c * sh * sw;
+      int doff = dstOff + c * h * w;
+      for (int y = 0; y < h; y++) {
+        int row = so + (y0 + y * f) * sw + x0;
+        for (int j = 0; j < span; j++) {
+          col[j] = src[row + j] & 0xFF;
+        }
+        for (int dy = 1; dy < f; dy++) {
+          int r = row + dy * sw;
+          for (int j = 0; j < span; j++) {
+            col[j] += src[r + j] & 0xFF;
+          }
+        }
+        int out = doff + y * w;
+        for (int x = 0, j = 0; x < w; x++) {
+          int sum = 0;
+          for (int e = j + f; j < e; j++) {
+            sum += col[j];
+          }
+          dst[out + x] = (byte) ((sum + half) / area);
+        }
+      }
+    }
+  }
+
+  /** Weights mapping source interval [from, from + len) of an axis of {@code size} pixels onto {@code out} pixels. */
+  static Axis axis(double from, double len, int size, int out) {
+    double scale = len / out;   // source pixels per output pixel
+    int stride = scale > 1 ? (int) Math.ceil(scale) + 2 : 2;
+    int[] start = new int[out];
+    int[] count = new int[out];
+    float[] wts = new float[out * stride];
+    for (int i = 0; i < out; i++) {
+      if (scale > 1) {
+        double a = from + i * scale;
+        double b = a + scale;
+        int j0 = (int) Math.floor(a);
+        int j1 = Math.min(size, (int) Math.ceil(b));
+        j0 = Math.max(0, j0);
+        double total = 0;
+        int n = 0;
+        for (int j = j0; j < j1; j++) {
+          double ov = Math.min(b, j + 1) - Math.max(a, j);
+          wts[i * stride + n] = (float) Math.max(0, ov);
+          total += Math.max(0, ov);
+          n++;
+        }
+        for (int k = 0; k < n; k++) {
+          wts[i * stride + k] = (float) (wts[i * stride + k] / total);
+        }
+        start[i] = j0;
+        count[i] = n;
+      } else {
+        double u = from + (i + 0.5) * scale - 0.5;
+        u = Math.max(0, Math.min(size - 1, u));
+        int j0 = (int) Math.floor(u);
+        double f = u - j0;
+        if (f < 1e-9 || j0 + 1 >= size) {
+          start[i] = Math.min(j0, size - 1);
+          count[i] = 1;
+          wts[i * stride] = 1f;
+        } else {
+          start[i] = j0;
+          count[i] = 2;
+          wts[i * stride] = (float) (1 - f);
+          wts[i * stride + 1] = (float) f;
+        }
+      }
+    }
+    return new Axis(start, count, wts, stride);
+  }
+}
