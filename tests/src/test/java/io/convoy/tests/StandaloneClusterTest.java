@@ -19,16 +19,15 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * A real standalone Spark cluster from the project's own Maven jars: a Master and two Workers as
  * separate JVMs, and the shaded application jar submitted through {@code SparkSubmit} as a third
  * process, the way a user runs it on a cluster. Checks that training finishes, writes its metrics,
- * learns something, and that the two executors ran in two different JVMs.
+ * learns something, and that the two executors ran in two different JVMs. About a minute: part of the
+ * default suite, since it is the one test of Convoy on separate executor JVMs.
  */
-@Tag("long")
 class StandaloneClusterTest {
   private static final Path ROOT = Path.of(System.getProperty("convoy.project.root", "..")).toAbsolutePath();
   private static Processes procs;
