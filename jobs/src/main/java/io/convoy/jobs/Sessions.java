@@ -7,7 +7,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Creates the job's SparkSession. What spark-submit (or {@code -Dspark.*} system properties) already
  * set wins: {@code spark.master} from the config is used only when no master is set, and the app name
- * and {@code spark.conf.*} only fill keys that are not set. Local masters are bound to 127.0.0.1.
+ * and {@code spark.conf.*} only fill keys that are not set. Local masters are bound to 127.0.0.1 and send
+ * executor heartbeats every 2 s (unless set), so the progress bar moves smoothly inside an averaging round.
  */
 public final class Sessions {
   private Sessions() {}
@@ -29,6 +30,8 @@ public final class Sessions {
     if (conf.get("spark.master").startsWith("local")) {
       conf.setIfMissing("spark.driver.host", "127.0.0.1");
       conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
+      // Heartbeats carry the running tasks' progress to the driver's progress bar.
+      conf.setIfMissing("spark.executor.heartbeatInterval", "2s");
     }
     return conf;
   }

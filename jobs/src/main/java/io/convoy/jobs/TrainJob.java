@@ -12,6 +12,7 @@ import io.convoy.pipeline.report.TrainingReport;
 import io.convoy.pipeline.spark.Evaluation;
 import io.convoy.pipeline.spark.SparkTrainOptions;
 import io.convoy.pipeline.spark.SparkTrainer;
+import io.convoy.pipeline.spark.Strategy;
 import io.convoy.pipeline.train.EpochMetrics;
 import io.convoy.pipeline.train.TrainResult;
 import io.convoy.pipeline.train.TrainingListener;
@@ -55,11 +56,16 @@ final class TrainJob {
       out.printf(Locale.ROOT, "convoy train: %d parameters, %d partition(s), %s, %s%s%n", c.model().paramCount(),
           trainer.partitions(o), o.strategy().configName(),
           data.train().describe(), resume != null ? ", resuming from " + ckptDir : "");
+      // under parameter averaging a batch index advances every replica by one batch of its own
+      int imagesPerBatch = o.strategy() == Strategy.PARAMETER_AVERAGING
+          ? c.train().batchSize() * trainer.partitions(o) : c.train().batchSize();
       ProgressBar progress = new ProgressBar(out, out == System.out && System.console() != null, System::nanoTime)
-          .imagesPerBatch(c.train().batchSize()).totalEpochs(epochs);
+          .imagesPerBatch(imagesPerBatch).totalEpochs(epochs);
       SparkTimeListener times = new SparkTimeListener();
       s.spark().sparkContext().addSparkListener(times);
       progress.epochDetail(times::describeEpoch);
+      // onBatch also comes from Spark's listener-bus thread while an averaging round runs (live
+      // progress from executor heartbeats); the trainer never lets those calls overlap its own
       TrainingListener listener = new TrainingListener() {
         @Override
         public void onEpoch(EpochMetrics m) {

@@ -11,15 +11,17 @@ import java.util.function.Supplier;
 /**
  * Shows training progress. On a terminal it redraws one line in place (with {@code \r}): epoch, a
  * bar, batches done of the epoch's total, the running mean loss of the epoch, images per second and
- * the time left. Elsewhere (a log file, a pipe, Spark's driver log) it prints plain lines instead:
+ * the time left. The running loss weights each call's loss by the batches the call advances, so
+ * trainers that report several batches at once (an averaging round, live progress) still give the
+ * mean over batches. Elsewhere (a log file, a pipe, Spark's driver log) it prints plain lines instead:
  * one every {@link #logEveryPercent(int)} percent of an epoch at most. After every epoch both modes
  * print one summary line: loss, train/validation/test accuracy, images per second and the
  * compute/communication/wait seconds, then any extra lines an {@link #epochDetail(IntFunction)}
  * source gives (for instance {@link SparkTimeListener#describeEpoch(int)}).
  *
  * <p>Epochs are shown 1-based ("epoch 1/10") although listeners receive them 0-based. Time comes
- * from an injected nanosecond clock so that tests can drive it. Not thread-safe: trainers call
- * listeners from one thread.
+ * from an injected nanosecond clock so that tests can drive it. Not thread-safe: calls must not
+ * overlap (the Spark trainer's live calls from the listener bus never overlap its own).
  */
 public final class ProgressBar implements TrainingListener {
   /** Default smallest interval between two redraws of the terminal line. */
@@ -41,7 +43,8 @@ public final class ProgressBar implements TrainingListener {
   private long lastRedraw = Long.MIN_VALUE;
   private int nextLogPercent;
   private double lossSum;
-  private int lossCount;
+  private long lossCount;
+  private int lastDone;
   private int lineLength;
   private int firstDone;
   private double secondsOfEpochs;
@@ -135,11 +138,15 @@ public final class ProgressBar implements TrainingListener {
       startEpoch(epoch, now);
       firstDone = Math.min(batch + 1, Math.max(batches, 1));
     }
-    if (Double.isFinite(loss)) {
-      lossSum += loss;
-      lossCount++;
-    }
     int done = Math.min(batch + 1, Math.max(batches, 1));
+    // a call's loss is the mean over the batches it advances (one per step; more for a trainer that
+    // reports a whole averaging round, or live progress between heartbeats): weight it by them
+    int advanced = Math.max(1, done - lastDone);
+    lastDone = Math.max(lastDone, done);
+    if (Double.isFinite(loss)) {
+      lossSum += loss * advanced;
+      lossCount += advanced;
+    }
     int total = Math.max(batches, done);
     boolean last = done >= total;
     if (terminal) {
@@ -204,6 +211,7 @@ public final class ProgressBar implements TrainingListener {
     this.nextLogPercent = logEveryPercent;
     this.lossSum = 0;
     this.lossCount = 0;
+    this.lastDone = 0;
   }
 
   private String barLine(int done, int total, long now) {

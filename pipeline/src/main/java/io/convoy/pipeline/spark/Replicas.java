@@ -9,6 +9,7 @@ import io.convoy.pipeline.model.Network;
 import io.convoy.pipeline.optim.LrSchedule;
 import io.convoy.pipeline.optim.Optimizer;
 import io.convoy.pipeline.optim.OptimizerSpec;
+import io.convoy.pipeline.progress.TaskProgress;
 import io.convoy.pipeline.train.GradientDescent;
 import java.io.Serializable;
 import java.util.Arrays;
@@ -57,8 +58,13 @@ final class Replicas {
     return new Batcher(n, mode.stepBatch(batchSize, n), 0L, false).numBatches();
   }
 
-  /** One averaging round on one partition: train the replica on its next batches, send back sums. */
-  static Iterator<RoundResult> averagingRound(int partition, Iterator<BatchChunk> it, RoundInput in) {
+  /**
+   * One averaging round on one partition: train the replica on its next batches, send back sums.
+   * {@code progress} (nullable) counts every finished mini-batch for the driver's live progress;
+   * it only observes, the training arithmetic does not depend on it.
+   */
+  static Iterator<RoundResult> averagingRound(int partition, Iterator<BatchChunk> it, RoundInput in,
+      TaskProgress progress) {
     SparkData.PartitionData d = TaskState.partition(in.dataId(), partition,
         () -> SparkData.decode(partition, it, in.spec().input()));
     long t0 = System.nanoTime();
@@ -94,6 +100,9 @@ final class Replicas {
         r.correct += step.correct;
         r.count += len;
         steps++;
+        if (progress != null) {
+          progress.batchDone(len, loss);
+        }
       }
     }
     r.params = RoundResult.wide(params);

@@ -9,6 +9,8 @@ import io.convoy.pipeline.model.ModelSpec;
 import io.convoy.pipeline.model.Network;
 import io.convoy.pipeline.model.TensorShape;
 import io.convoy.pipeline.optim.Optimizer;
+import io.convoy.pipeline.progress.LiveProgress;
+import io.convoy.pipeline.progress.TaskProgress;
 import io.convoy.pipeline.train.EpochMetrics;
 import io.convoy.pipeline.train.GradientDescent;
 import io.convoy.pipeline.train.TrainOptions;
@@ -80,7 +82,10 @@ import org.apache.spark.storage.StorageLevel;
  *
  * <p>The listener gets {@code onEpoch} after every epoch, and {@code onBatch} after every
  * synchronous step (SYNC_SGD) or every averaging round (PARAMETER_AVERAGING: the batch index is the
- * last one of the round, the loss the round's mean).
+ * last one of the round). Under PARAMETER_AVERAGING it also gets live {@code onBatch} calls while a
+ * round runs, from Spark's listener-bus thread, as executor heartbeats bring the tasks' progress
+ * (see {@link LiveProgress}); never at the same time as the trainer's own calls. Each call's loss is
+ * the mean over the batches it reports that no earlier call covered.
  */
 public final class SparkTrainer {
   private static final System.Logger LOG = System.getLogger(SparkTrainer.class.getName());
@@ -365,43 +370,67 @@ public final class SparkTrainer {
       JavaRDD<BatchChunk> data, String dataId, long[] sizes, int epoch, State st, Totals tot, TrainingListener l) {
     TrainOptions t = o.train();
     int parts = sizes.length;
+    int[] replicaBatches = new int[parts];
     int maxBatches = 0;
-    for (long s : sizes) {
-      maxBatches = Math.max(maxBatches, Replicas.replicaBatches(t.mode(), t.batchSize(), (int) s));
+    for (int p = 0; p < parts; p++) {
+      replicaBatches[p] = Replicas.replicaBatches(t.mode(), t.batchSize(), (int) sizes[p]);
+      maxBatches = Math.max(maxBatches, replicaBatches[p]);
     }
     int period = o.averagingPeriod() == 0 ? maxBatches : o.averagingPeriod();
     int rounds = Math.max(1, (maxBatches + period - 1) / period);
-    boolean withState = o.averageOptimizerState();
-    for (int r = 0; r < rounds; r++) {
-      long r0 = System.nanoTime();
-      Replicas.RoundInput in = new Replicas.RoundInput(dataId, spec, t.optimizer(), t.schedule(), t.mode(),
-          t.batchSize(), t.seed(), epoch, r * period, period, st.globalStep, st.params, st.buffers,
-          withState ? st.optState : null, st.optStep, withState, aug, norm);
-      Broadcast<Replicas.RoundInput> b = sc.broadcast(in);
-      RoundResult res;
-      try {
-        name("convoy: epoch " + epoch + " averaging round " + (r + 1) + "/" + rounds);
-        res = data.mapPartitionsWithIndex((p, it) -> Replicas.averagingRound(p, it, b.value()), false)
-            .treeAggregate(new RoundResult(), RoundResult::merge, RoundResult::merge);
-      } finally {
-        b.destroy();
+    try (LiveProgress live = LiveProgress.attach(sc.sc(), l)) {
+      for (int r = 0; r < rounds; r++) {
+        averagingRound(spec, o, norm, aug, data, dataId, epoch, r, rounds, period, maxBatches, replicaBatches, st,
+            tot, l, live);
       }
-      if (res.tasks != parts) {
-        throw new IllegalStateException("averaging round " + (r + 1) + " of epoch " + epoch + " got results from "
-            + res.tasks + " of " + parts + " partitions");
-      }
-      st.params = RoundResult.mean(res.params, parts);
-      st.buffers = RoundResult.mean(res.buffers, parts);
-      if (withState) {
-        st.optState = RoundResult.mean(res.optState, parts);
-      }
-      st.optStep += res.maxSteps;
-      st.globalStep += res.maxSteps;
-      int lastBatch = Math.min(maxBatches, (r + 1) * period) - 1;
-      tot.lastRate = t.schedule().rate(t.optimizer().learningRate(), epoch, lastBatch, maxBatches);
-      tot.add(res, (System.nanoTime() - r0) / 1e9);
-      l.onBatch(epoch, lastBatch, maxBatches, res.lossSum / Math.max(1, res.count));
     }
+  }
+
+  /** Round {@code r} of an epoch: one Spark job, then the average of the replicas. */
+  private void averagingRound(ModelSpec spec, SparkTrainOptions o, Normalization norm, Augmentation aug,
+      JavaRDD<BatchChunk> data, String dataId, int epoch, int r, int rounds, int period, int maxBatches,
+      int[] replicaBatches, State st, Totals tot, TrainingListener l, LiveProgress live) {
+    TrainOptions t = o.train();
+    int parts = replicaBatches.length;
+    boolean withState = o.averageOptimizerState();
+    int first = r * period;
+    int end = Math.min(maxBatches, first + period);
+    long taskBatches = 0;
+    for (int nb : replicaBatches) {
+      taskBatches += Math.max(0, Math.min(nb, end) - first);
+    }
+    long r0 = System.nanoTime();
+    Replicas.RoundInput in = new Replicas.RoundInput(dataId, spec, t.optimizer(), t.schedule(), t.mode(),
+        t.batchSize(), t.seed(), epoch, first, period, st.globalStep, st.params, st.buffers,
+        withState ? st.optState : null, st.optStep, withState, aug, norm);
+    Broadcast<Replicas.RoundInput> b = sc.broadcast(in);
+    // captured by the closure, not broadcast, so that every task gets its own accumulator copies
+    TaskProgress progress = live.startRound(epoch, first, end - first, maxBatches, taskBatches);
+    RoundResult res;
+    try {
+      name("convoy: epoch " + epoch + " averaging round " + (r + 1) + "/" + rounds);
+      res = data.mapPartitionsWithIndex((p, it) -> Replicas.averagingRound(p, it, b.value(), progress), false)
+          .treeAggregate(new RoundResult(), RoundResult::merge, RoundResult::merge);
+    } finally {
+      b.destroy();
+      live.endRound();
+    }
+    if (res.tasks != parts) {
+      throw new IllegalStateException("averaging round " + (r + 1) + " of epoch " + epoch + " got results from "
+          + res.tasks + " of " + parts + " partitions");
+    }
+    st.params = RoundResult.mean(res.params, parts);
+    st.buffers = RoundResult.mean(res.buffers, parts);
+    if (withState) {
+      st.optState = RoundResult.mean(res.optState, parts);
+    }
+    st.optStep += res.maxSteps;
+    st.globalStep += res.maxSteps;
+    int lastBatch = Math.min(maxBatches, (r + 1) * period) - 1;
+    tot.lastRate = t.schedule().rate(t.optimizer().learningRate(), epoch, lastBatch, maxBatches);
+    tot.add(res, (System.nanoTime() - r0) / 1e9);
+    // the loss of the batches that live progress has not reported yet
+    l.onBatch(epoch, lastBatch, maxBatches, live.unreportedLoss(res.lossSum, res.count));
   }
 
   private void syncEpoch(ModelSpec spec, SparkTrainOptions o, Normalization norm, Augmentation aug,

@@ -51,6 +51,19 @@ class ProgressBarTest {
   }
 
   @Test
+  void runningLossWeightsEachCallByTheBatchesItAdvances() {
+    ProgressBar bar = new ProgressBar(out, true, now::get).redrawNanos(0).barWidth(10);
+    // a live report of batches 1-2 at loss 2.0, then the rest of the epoch (8 batches) at loss 1.0
+    now.addAndGet(500_000_000L);
+    bar.onBatch(0, 1, 10, 2.0);
+    now.addAndGet(500_000_000L);
+    bar.onBatch(0, 9, 10, 1.0);
+    String s = text();
+    String line = s.substring(s.lastIndexOf('\r') + 1);
+    assertTrue(line.contains("10/10  loss 1.2000"), "(2*2 + 8*1) / 10 = 1.2 expected: " + line);
+  }
+
+  @Test
   void terminalThrottlesRedraws() {
     ProgressBar bar = new ProgressBar(out, true, now::get).imagesPerBatch(10);
     for (int b = 0; b < 100; b++) {
