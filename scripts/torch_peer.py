@@ -2,10 +2,11 @@
 """PyTorch peer for Convoy's benchmarks (never a dependency of Convoy).
 
 Trains the 2-conv reference CNN on Fashion-MNIST with the same data, batch size and optimizer as
-Convoy's train job, and times each conv layer's forward + backward at batch 128.
+Convoy's train job, and times each conv layer's forward, backward-data and backward-weights (+ bias) at batch 128
+(best of --rounds, wall clock and process CPU time).
 
   /usr/bin/python3 scripts/torch_peer.py train --threads 2 --epochs 1
-  /usr/bin/python3 scripts/torch_peer.py layers --threads 1
+  /usr/bin/python3 scripts/torch_peer.py layers --threads 1      # forward / backward-data / backward-weights
 
 Prints one JSON object per measurement on stdout.
 """
@@ -111,24 +112,75 @@ def train(args):
                           "seconds": secs, "blas": blas_in_use(), "torch": torch.__version__}), flush=True)
 
 
+def best_of(fn, rounds, seconds):
+    """Best (wall ms, process-CPU ms) per call over rounds of at least `seconds` each, after a warm-up."""
+    t0, calls = time.perf_counter(), 0
+    while time.perf_counter() - t0 < max(0.5, seconds) or calls < 5:
+        fn()
+        calls += 1
+    reps = max(1, int(seconds / ((time.perf_counter() - t0) / calls)))
+    best_wall, best_cpu = float("inf"), float("inf")
+    for _ in range(rounds):
+        c0, w0 = time.process_time(), time.perf_counter()
+        for _ in range(reps):
+            fn()
+        w, c = time.perf_counter() - w0, time.process_time() - c0
+        best_wall, best_cpu = min(best_wall, w / reps), min(best_cpu, c / reps)
+    return best_wall * 1e3, best_cpu * 1e3
+
+
 def layers(args):
+    """Each conv layer's forward, backward-data and backward-weights (+ bias), timed separately.
+
+    Forward runs under no_grad; the backward passes call aten::convolution_backward, the op autograd
+    runs for a conv (oneDNN here), with output_mask selecting the input or the weight+bias gradient.
+    conv1's backward-data is skipped: its input is the image, which needs no gradient. "fwd+bwd" is the
+    autograd step conv(x).backward(g) as training runs it (includes gradient accumulation).
+    CPU time is the whole process's (all intra-op threads); with 1 thread it is the thread's own.
+    """
     torch.manual_seed(args.seed)
     shapes = [("conv1", 1, 32, 28), ("conv2", 32, 64, 14)]
+    cb = torch.ops.aten.convolution_backward.default
     for name, cin, cout, hw in shapes:
         conv = nn.Conv2d(cin, cout, 3, padding=1)
-        inp = torch.randn(args.batch, cin, hw, hw, requires_grad=(cin > 1))
+        w, b = conv.weight.detach(), conv.bias.detach()
+        inp = torch.randn(args.batch, cin, hw, hw)
         g = torch.randn(args.batch, cout, hw, hw)
-        for _ in range(3):
-            conv(inp).backward(g)
-        reps, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < args.seconds:
-            conv.zero_grad()
-            conv(inp).backward(g)
-            reps += 1
-        secs = (time.perf_counter() - t0) / reps
-        print(json.dumps({"peer": "pytorch", "what": "layer_fwd_bwd", "layer": name, "batch": args.batch,
-                          "threads": torch.get_num_threads(), "ms": secs * 1e3,
-                          "images_per_second": args.batch / secs, "blas": blas_in_use()}), flush=True)
+        common = ([cout], [1, 1], [1, 1], [1, 1], False, [0, 0], 1)
+
+        def fwd():
+            with torch.no_grad():
+                F.conv2d(inp, w, b, padding=1)
+
+        def bwd_data():
+            cb(g, inp, w, *common, [True, False, False])
+
+        def bwd_weights():
+            cb(g, inp, w, *common, [False, True, True])
+
+        inp_rg = inp.clone().requires_grad_(cin > 1)
+
+        def step():
+            conv(inp_rg).backward(g)
+
+        passes = [("forward", fwd)]
+        if cin > 1:
+            passes.append(("backward-data", bwd_data))
+        passes += [("backward-weights", bwd_weights), ("fwd+bwd autograd", step)]
+        total_wall = total_cpu = 0.0
+        for what, fn in passes:
+            wall, cpu = best_of(fn, args.rounds, args.seconds)
+            if what != "fwd+bwd autograd":
+                total_wall, total_cpu = total_wall + wall, total_cpu + cpu
+            print(json.dumps({"peer": "pytorch", "what": "layer", "layer": name, "pass": what,
+                              "batch": args.batch, "threads": torch.get_num_threads(),
+                              "ms": wall, "cpu_ms": cpu, "images_per_second": args.batch / wall * 1e3}),
+                  flush=True)
+        print(json.dumps({"peer": "pytorch", "what": "layer", "layer": name, "pass": "fwd+bwd (sum)",
+                          "batch": args.batch, "threads": torch.get_num_threads(), "ms": total_wall,
+                          "cpu_ms": total_cpu, "images_per_second": args.batch / total_wall * 1e3,
+                          "torch": torch.__version__, "mkldnn": torch._C._get_mkldnn_enabled()}),
+              flush=True)
 
 
 def main():
@@ -140,7 +192,8 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--seconds", type=float, default=0.5, help="layers: seconds per timed round")
+    p.add_argument("--rounds", type=int, default=10, help="layers: timed rounds, the best is reported")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
