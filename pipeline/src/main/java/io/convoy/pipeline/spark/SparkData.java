@@ -33,6 +33,11 @@ final class SparkData {
     return Root.ROOT.newChildAllocator(name, 0, Long.MAX_VALUE);
   }
 
+  /** Bytes of this JVM's Arrow root allocator currently handed out (a read-only gauge for leak checks). */
+  static long arrowAllocatedBytes() {
+    return Root.ROOT.getAllocatedMemory();
+  }
+
   /**
    * Per-channel mean and standard deviation of {@code pixel / 255}, in one pass (treeAggregate of
    * integer sums), with the same arithmetic as {@link Normalization#compute(ImageSet)}, so both give
@@ -43,6 +48,9 @@ final class SparkData {
     int hw = shape.h() * shape.w();
     long[] zero = new long[2 * c + 1];
     long[] sums = raw.treeAggregate(zero, (acc, ch) -> {
+      if (ch.features() != null) {
+        return acc;       // float examples are used as they are
+      }
       byte[] px = ch.pixels();
       int idx = 0;
       for (int i = 0; i < ch.size(); i++) {
@@ -99,9 +107,13 @@ final class SparkData {
           for (int l : ch.labels()) {
             maxLabel = Math.max(maxLabel, l);
           }
-          ImageSet set = new ImageSet(shape, ch.pixels(), ch.labels(), Math.max(classes, maxLabel + 1));
           try (MiniBatch b = MiniBatch.allocate(a, shape, ch.size())) {
-            b.fill(set, 0, ch.size(), norm);
+            if (ch.features() != null) {
+              b.set(ch.features(), ch.labels(), ch.size());
+            } else {
+              b.fill(new ImageSet(shape, ch.pixels(), ch.labels(), Math.max(classes, maxLabel + 1)), 0, ch.size(),
+                  norm);
+            }
             out.add(new BatchChunk(ch.partition(), ch.indices(), b.toIpcBytes()));
           }
         }
