@@ -35,7 +35,9 @@ final class ConfigReader {
 
   String string(String key) {
     ConfigValue v = value(key);
-    if (v.valueType() == ConfigValueType.OBJECT || v.valueType() == ConfigValueType.LIST) {
+    // a boolean is refused too: "checkpoint.dir = false" would otherwise become a folder named "false"
+    if (v.valueType() == ConfigValueType.OBJECT || v.valueType() == ConfigValueType.LIST
+        || v.valueType() == ConfigValueType.BOOLEAN) {
       throw wrongType(key, "a string", v);
     }
     return String.valueOf(v.unwrapped());

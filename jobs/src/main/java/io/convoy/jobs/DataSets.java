@@ -1,10 +1,11 @@
 package io.convoy.jobs;
 
 import io.convoy.pipeline.spark.DataSource;
+import io.convoy.pipeline.preprocess.ShardSource;
 import io.convoy.pipeline.spark.IdxSource;
 
 /**
- * The data sources a job reads, from the {@code data} section: IDX pairs, capped by
+ * The data sources a job reads, from the {@code data} section: IDX pairs or shard folders, capped by
  * {@code data.*.limit}, with the validation set either given or cut from the end of the training set
  * ({@code data.validation-split}).
  *
@@ -14,8 +15,11 @@ import io.convoy.pipeline.spark.IdxSource;
  */
 record DataSets(DataSource train, DataSource validation, DataSource test) {
 
-  /** One configured IDX pair, or null when it is not set. */
+  /** One configured IDX pair or shard folder ({@code <key>.shards}, split = the section's name), or null when neither is set. */
   static DataSource source(JobConfig.DataFiles files, int numClasses) {
+    if (files.hasShards()) {
+      return RecordRange.limit(new ShardSource(files.shards(), files.split()), files.limit());
+    }
     if (!files.isSet()) {
       return null;
     }

@@ -8,6 +8,9 @@ import io.convoy.pipeline.model.InitKind;
 import io.convoy.pipeline.model.ModelSpec;
 import io.convoy.pipeline.optim.LrSchedule;
 import io.convoy.pipeline.optim.OptimizerSpec;
+import io.convoy.pipeline.preprocess.PreprocessOptions;
+import io.convoy.pipeline.preprocess.ShardManifest;
+import io.convoy.pipeline.preprocess.ShardSource;
 import io.convoy.pipeline.spark.SparkTrainOptions;
 import io.convoy.pipeline.spark.Strategy;
 import io.convoy.pipeline.train.GradientDescent;
@@ -47,19 +50,50 @@ public record JobConfig(Config resolved, SparkSettings spark, DataSettings data,
   public record SparkSettings(String master, String appName, Map<String, String> conf) {}
 
   /**
-   * One IDX data set: images and labels files (null when not configured) and a record cap.
+   * One data set: an IDX pair (images and labels files) or a shard folder written by {@code preprocess}
+   * (null when not configured), and a record cap.
    *
    * @param key the config section, {@code data.train}, used in messages
    * @param images images file URI or null
    * @param labels labels file URI or null
    * @param limit the first {@code limit} records only (0 = all)
+   * @param shards shard folder URI ({@code data.train.shards}) or null; the split read is the section's
+   *     name (train, validation or test)
    */
-  public record DataFiles(String key, String images, String labels, int limit) {
-    /** True when both files are given. */
+  public record DataFiles(String key, String images, String labels, int limit, String shards) {
+    /** An IDX pair without shards. */
+    public DataFiles(String key, String images, String labels, int limit) {
+      this(key, images, labels, limit, null);
+    }
+
+    /** True when both IDX files are given. */
     public boolean isSet() {
       return images != null && labels != null;
     }
+
+    /** True when a shard folder is given. */
+    public boolean hasShards() {
+      return shards != null;
+    }
+
+    /** True when the data set is configured at all (an IDX pair or shards). */
+    public boolean isGiven() {
+      return isSet() || hasShards();
+    }
+
+    /** The split of a shard folder this section reads: the last part of the key. */
+    public String split() {
+      return key.substring(key.lastIndexOf('.') + 1);
+    }
   }
+
+  /**
+   * The {@code preprocess} command's settings.
+   *
+   * @param spark the {@code spark} section
+   * @param options the {@code preprocess} section, checked by {@code PreprocessConfig.fromTree}
+   */
+  public record PreprocessSettings(SparkSettings spark, PreprocessOptions options) {}
 
   /**
    * The {@code data} section.
@@ -100,9 +134,19 @@ public record JobConfig(Config resolved, SparkSettings spark, DataSettings data,
    * @param averagingPeriod {@code train.averaging-period}: mini-batches between averagings, 0 = once per epoch
    * @param averageOptimizerState {@code train.average-optimizer-state}
    * @param partitions {@code train.partitions}, 0 = Spark's default parallelism
+   * @param onDivergence {@code train.on-divergence}: stop or restart
+   * @param divergenceLrFactor {@code train.divergence-lr-factor}, in (0, 1)
+   * @param divergenceMaxRestarts {@code train.divergence-max-restarts}, >= 1
    */
   public record TrainSettings(int epochs, int batchSize, String mode, long seed, int patience, float minDelta,
-      Strategy strategy, int averagingPeriod, boolean averageOptimizerState, int partitions) {}
+      Strategy strategy, int averagingPeriod, boolean averageOptimizerState, int partitions, String onDivergence,
+      float divergenceLrFactor, int divergenceMaxRestarts) {
+
+    /** Restarts allowed after a divergence: 0 under {@code train.on-divergence = stop}. */
+    public int restartsOnDivergence() {
+      return "restart".equals(onDivergence) ? divergenceMaxRestarts : 0;
+    }
+  }
 
   /**
    * The {@code checkpoint} section.
@@ -139,10 +183,34 @@ public record JobConfig(Config resolved, SparkSettings spark, DataSettings data,
    * @param resume continue from the newest checkpoint in {@code checkpointDir}
    */
   public SparkTrainOptions sparkTrainOptions(String checkpointDir, boolean resume) {
+    return sparkTrainOptions(checkpointDir, resume, true);
+  }
+
+  /**
+   * The Spark trainer's options; with {@code useManifest}, training shards whose manifest records a
+   * normalisation (computed or given at preprocessing) supply it when {@code data.normalization.compute}
+   * is true, read through the active Spark session's Hadoop configuration.
+   */
+  SparkTrainOptions sparkTrainOptions(String checkpointDir, boolean resume, boolean useManifest) {
     Normalization norm = data.computeNormalization() ? null : new Normalization(data.mean(), data.std());
+    if (norm == null && useManifest && data.train().hasShards()) {
+      norm = manifestNormalization(data.train());
+    }
     Augmentation aug = data.flip() || data.shift() > 0 ? new Augmentation(data.flip(), data.shift()) : Augmentation.NONE;
     return new SparkTrainOptions(trainOptions(), train.strategy(), train.averagingPeriod(),
         train.averageOptimizerState(), train.partitions(), checkpointDir, resume, aug, norm);
+  }
+
+  /** The normalisation recorded in a shard folder's manifest, or null when preprocessing left it unit ({@code none}). */
+  static Normalization manifestNormalization(DataFiles files) {
+    org.apache.spark.sql.SparkSession s = org.apache.spark.sql.SparkSession.getActiveSession().isDefined()
+        ? org.apache.spark.sql.SparkSession.getActiveSession().get()
+        : org.apache.spark.sql.SparkSession.getDefaultSession().isDefined()
+            ? org.apache.spark.sql.SparkSession.getDefaultSession().get() : null;
+    org.apache.hadoop.conf.Configuration conf = s != null ? s.sparkContext().hadoopConfiguration()
+        : new org.apache.hadoop.conf.Configuration();
+    ShardManifest m = new ShardSource(files.shards(), files.split()).manifest(conf);
+    return "none".equals(m.normalizeMode()) ? null : m.normalization();
   }
 
   /** The resolved configuration as HOCON text with comments naming where each value came from. */

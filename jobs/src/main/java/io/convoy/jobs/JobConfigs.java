@@ -11,6 +11,7 @@ import io.convoy.pipeline.model.ModelSpecs;
 import io.convoy.pipeline.optim.LrSchedule;
 import io.convoy.pipeline.optim.OptimizerKind;
 import io.convoy.pipeline.optim.OptimizerSpec;
+import io.convoy.pipeline.preprocess.PreprocessConfig;
 import io.convoy.pipeline.spark.Strategy;
 import java.io.File;
 import java.util.LinkedHashMap;
@@ -30,7 +31,7 @@ public final class JobConfigs {
   public static final String REFERENCE = "io/convoy/jobs/reference.conf";
 
   /** Subtrees whose keys are free: passed on as they are or checked by the model parser. */
-  private static final Set<String> FREE = Set.of("spark.conf", "model");
+  private static final Set<String> FREE = Set.of("spark.conf", "model", "preprocess.normalize");
 
   private static final List<String> DATA_SETS = List.of("test", "validation", "train");
 
@@ -132,7 +133,7 @@ public final class JobConfigs {
     JobConfig.DataSettings data = new JobConfig.DataSettings(files(r, "data.train"), files(r, "data.validation"),
         split, files(r, "data.test"), compute, mean, std, r.bool("data.augment.flip"),
         r.nonNegativeInt("data.augment.shift"));
-    if (data.validation().isSet() && split > 0) {
+    if (data.validation().isGiven() && split > 0) {
       throw new JobConfigException("data.validation and data.validation-split are both set (split " + split
           + "); give one of them");
     }
@@ -168,7 +169,11 @@ public final class JobConfigs {
         r.choice("train.mode", List.of("mini-batch", "stochastic", "full-batch")), r.longValue("train.seed"),
         r.nonNegativeInt("train.early-stopping.patience"), nonNegative(r, "train.early-stopping.min-delta"),
         strategy(r), r.nonNegativeInt("train.averaging-period"), r.bool("train.average-optimizer-state"),
-        r.nonNegativeInt("train.partitions"));
+        r.nonNegativeInt("train.partitions"), r.choice("train.on-divergence", List.of("stop", "restart")),
+        r.floatValue("train.divergence-lr-factor"), r.positiveInt("train.divergence-max-restarts"));
+    if (!(train.divergenceLrFactor() > 0f && train.divergenceLrFactor() < 1f)) {
+      throw new JobConfigException("train.divergence-lr-factor must be in (0, 1), got " + train.divergenceLrFactor());
+    }
 
     LrSchedule schedule = schedule(r, epochs);
 
@@ -189,7 +194,7 @@ public final class JobConfigs {
     JobConfig job = new JobConfig(config, spark, data, modelTree, model, init, optimizer, schedule, train, checkpoint, outputDir,
         evaluate, predict);
     try {
-      job.sparkTrainOptions(null, false);   // the pipeline's own checks
+      job.sparkTrainOptions(null, false, false);   // the pipeline's own checks (no shard manifest read here)
     } catch (IllegalArgumentException e) {
       throw new JobConfigException(e.getMessage(), e);
     }
@@ -200,10 +205,42 @@ public final class JobConfigs {
     String images = r.optionalString(key + ".images");
     String labels = r.optionalString(key + ".labels");
     if ((images == null) != (labels == null)) {
-      throw new JobConfigException(key + ": images and labels must be given together, got images="
+      throw new JobConfigException(key + ": images and labels must be given together (" + key + ".images, " + key
+          + ".labels), got images="
           + (images == null ? "null" : "'" + images + "'") + " and labels=" + (labels == null ? "null" : "'" + labels + "'"));
     }
-    return new JobConfig.DataFiles(key, images, labels, r.nonNegativeInt(key + ".limit"));
+    String shards = r.optionalString(key + ".shards");
+    if (shards != null && (images != null || labels != null)) {
+      throw new JobConfigException(key + ".shards and " + key + ".images/labels are both set (shards='" + shards
+          + "', images=" + (images == null ? "null" : "'" + images + "'") + "); give either a shard folder or an IDX pair");
+    }
+    if (shards != null && shards.isBlank()) {
+      throw new JobConfigException(key + ".shards must be a folder URI or null, got ''");
+    }
+    return new JobConfig.DataFiles(key, images, labels, r.nonNegativeInt(key + ".limit"), shards);
+  }
+
+  /**
+   * Checks a resolved configuration for the {@code preprocess} command: no unknown keys anywhere, the
+   * {@code spark} section, and the {@code preprocess} section through {@code PreprocessConfig.fromTree}
+   * (its errors become {@link JobConfigException}s). The model and training sections are not needed.
+   */
+  public static JobConfig.PreprocessSettings parsePreprocess(Config config) {
+    ConfigReader r = new ConfigReader(config);
+    ConfigReader.rejectUnknownKeys(config.root(), reference().root(), "", FREE);
+    JobConfig.SparkSettings spark = new JobConfig.SparkSettings(r.string("spark.master"), r.string("spark.app-name"),
+        r.stringMap("spark.conf"));
+    if (!config.hasPathOrNull("preprocess") || config.getIsNull("preprocess")) {
+      throw new JobConfigException("preprocess: expected an object with input, output, height and width, got null");
+    }
+    try {
+      return new JobConfig.PreprocessSettings(spark,
+          PreprocessConfig.fromTree(config.getConfig("preprocess").root().unwrapped(), "preprocess"));
+    } catch (ConfigException e) {
+      throw new JobConfigException("preprocess: " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new JobConfigException(e.getMessage(), e);
+    }
   }
 
   private static float nonNegative(ConfigReader r, String key) {

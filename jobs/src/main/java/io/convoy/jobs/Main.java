@@ -1,13 +1,16 @@
 package io.convoy.jobs;
 
+import io.convoy.pipeline.preprocess.PreprocessSummary;
+import io.convoy.pipeline.preprocess.Preprocessor;
 import java.io.File;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * The entry point of the runnable jar and of {@code bin/convoy}:
- * {@code train|evaluate|predict <config file> [key=value ...] [--resume[=<checkpoint>]]}.
+ * {@code train|evaluate|predict|preprocess <config file> [key=value ...] [--resume[=<checkpoint>]]}.
  *
  * <p>Exit codes: 0 success, 2 a configuration or usage error, 1 any other failure. Errors print one line
  * on stderr ({@code convoy: <message>}); the stack trace follows only with {@code -Dconvoy.trace=true}.
@@ -18,7 +21,7 @@ public final class Main {
   /** Exit code of a failure while running. */
   public static final int RUNTIME_ERROR = 1;
 
-  static final String USAGE = "usage: convoy <train|evaluate|predict> <config file> [key=value ...]"
+  static final String USAGE = "usage: convoy <train|evaluate|predict|preprocess> <config file> [key=value ...]"
       + " [--resume[=<checkpoint dir>]] | convoy report <run dir>";
 
   private Main() {}
@@ -44,11 +47,17 @@ public final class Main {
       }
     }
     Command cmd;
-    JobConfig config;
+    JobConfig config = null;
+    JobConfig.PreprocessSettings prep = null;
     try {
       cmd = Command.parse(args);
-      config = JobConfigs.parse(JobConfigs.load(cmd.configFile(), cmd.overrides()));
-      cmd.checkRequired(config);
+      com.typesafe.config.Config loaded = JobConfigs.load(cmd.configFile(), cmd.overrides());
+      if (cmd.name().equals("preprocess")) {
+        prep = JobConfigs.parsePreprocess(loaded);
+      } else {
+        config = JobConfigs.parse(loaded);
+        cmd.checkRequired(config);
+      }
     } catch (JobConfigException e) {
       return fail(err, e, CONFIG_ERROR);
     } catch (RuntimeException e) {
@@ -58,6 +67,7 @@ public final class Main {
       switch (cmd.name()) {
         case "train" -> TrainJob.run(config, cmd.resume(), out);
         case "evaluate" -> EvaluateJob.run(config, out);
+        case "preprocess" -> preprocess(prep, out);
         default -> PredictJob.run(config, out);
       }
       return 0;
@@ -65,6 +75,25 @@ public final class Main {
       return fail(err, e, CONFIG_ERROR);
     } catch (RuntimeException | Error e) {
       return fail(err, e, RUNTIME_ERROR);
+    }
+  }
+
+  /**
+   * The {@code preprocess} command: runs {@link Preprocessor} on the job's Spark session, prints the
+   * summary and, as the last line, the committed output folder.
+   */
+  static void preprocess(JobConfig.PreprocessSettings p, PrintStream out) {
+    boolean existed = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
+    SparkSession spark = Sessions.create(p.spark());
+    try {
+      PreprocessSummary s = Preprocessor.run(spark, p.options());
+      out.println("convoy " + s.describe());
+      out.println(s.output());
+      out.flush();
+    } finally {
+      if (!existed) {
+        spark.stop();
+      }
     }
   }
 
@@ -101,8 +130,9 @@ public final class Main {
             + USAGE);
       }
       String name = args[0];
-      if (!List.of("train", "evaluate", "predict").contains(name)) {
-        throw new JobConfigException("usage: unknown command '" + name + "', expected train, evaluate, predict or report. "
+      if (!List.of("train", "evaluate", "predict", "preprocess").contains(name)) {
+        throw new JobConfigException("usage: unknown command '" + name + "', expected train, evaluate, predict, preprocess"
+            + " or report. "
             + USAGE);
       }
       File file = new File(args[1]);
@@ -133,9 +163,9 @@ public final class Main {
     void checkRequired(JobConfig c) {
       switch (name) {
         case "train" -> {
-          if (!c.data().train().isSet()) {
-            throw new JobConfigException("data.train.images and data.train.labels are required for train, got "
-                + c.data().train().images() + " and " + c.data().train().labels());
+          if (!c.data().train().isGiven()) {
+            throw new JobConfigException("data.train.images and data.train.labels (or data.train.shards) are required"
+                + " for train, got " + c.data().train().images() + " and " + c.data().train().labels());
           }
           if ("".equals(resume) && c.checkpoint().dir() == null) {
             throw new JobConfigException("--resume without a file needs checkpoint.dir (the run folder is new),"
@@ -152,9 +182,9 @@ public final class Main {
         throw new JobConfigException(section + ".model is required for " + section + " (a model.cvm file), got null");
       }
       JobConfig.DataFiles files = c.data().named(use.data());
-      if (!files.isSet()) {
+      if (!files.isGiven()) {
         throw new JobConfigException(section + ".data = " + use.data() + " but " + files.key()
-            + ".images and " + files.key() + ".labels are not set");
+            + ".images and " + files.key() + ".labels (or " + files.key() + ".shards) are not set");
       }
     }
   }

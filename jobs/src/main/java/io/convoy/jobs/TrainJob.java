@@ -6,6 +6,7 @@ import io.convoy.pipeline.data.Normalization;
 import io.convoy.pipeline.io.Checkpoint;
 import io.convoy.pipeline.io.ModelFile;
 import io.convoy.pipeline.io.SavedModel;
+import io.convoy.pipeline.progress.ExecutorEvents;
 import io.convoy.pipeline.progress.ProgressBar;
 import io.convoy.pipeline.progress.SparkTimeListener;
 import io.convoy.pipeline.report.TrainingReport;
@@ -50,7 +51,8 @@ final class TrainJob {
       SparkTrainOptions o = c.sparkTrainOptions(c.checkpoint().everyEpoch() || resume != null ? ckptDir : null,
           resume != null);
       DataSets data = DataSets.forTraining(c);
-      SparkTrainer trainer = new SparkTrainer(s.spark());
+      SparkTrainer trainer = new SparkTrainer(s.spark())
+          .onDivergence(c.train().restartsOnDivergence(), c.train().divergenceLrFactor());
       boolean hasTest = data.test() != null;
       int epochs = c.train().epochs();
       out.printf(Locale.ROOT, "convoy train: %d parameters, %d partition(s), %s, %s%s%n", c.model().paramCount(),
@@ -63,6 +65,8 @@ final class TrainJob {
           .imagesPerBatch(imagesPerBatch).totalEpochs(epochs);
       SparkTimeListener times = new SparkTimeListener();
       s.spark().sparkContext().addSparkListener(times);
+      ExecutorEvents executors = new ExecutorEvents(out);
+      s.spark().sparkContext().addSparkListener(executors);
       progress.epochDetail(times::describeEpoch);
       // onBatch also comes from Spark's listener-bus thread while an averaging round runs (live
       // progress from executor heartbeats); the trainer never lets those calls overlap its own
@@ -83,6 +87,7 @@ final class TrainJob {
         r = trainer.train(c.model(), o, data.train(), data.validation(), data.test(), listener);
       } finally {
         s.spark().sparkContext().removeSparkListener(times);
+        s.spark().sparkContext().removeSparkListener(executors);
       }
 
       Map<String, Object> meta = new LinkedHashMap<>();

@@ -95,6 +95,73 @@ final class Processes implements AutoCloseable {
     throw new IllegalStateException(name + " did not log '" + text + "' within " + seconds + " s:\n" + logText(name));
   }
 
+  /**
+   * A standalone Spark cluster started by {@link #startStandalone}: the master's port and the worker
+   * processes (their executors are their descendants).
+   */
+  record Standalone(int masterPort, String classpath, Map<String, String> env, List<Process> workers) {
+    String url() {
+      return "spark://127.0.0.1:" + masterPort;
+    }
+  }
+
+  /**
+   * Starts a Master and {@code workers} Workers (1 core, 1 GB each, work folders under {@code work}) as
+   * separate JVMs on 127.0.0.1 from the Spark jars in {@code jars}, as StandaloneClusterTest does.
+   */
+  Standalone startStandalone(Path jars, Path work, int workers) throws IOException, InterruptedException {
+    String cp = jars.toAbsolutePath() + File.separator + "*";
+    Map<String, String> env = Map.of("SPARK_HOME", jars.toAbsolutePath().getParent().toString(),
+        "SPARK_SCALA_VERSION", "2.13", "SPARK_LOCAL_IP", "127.0.0.1", "SPARK_LOG_DIR", logs.toString());
+    int port = freePort();
+    Process master = java("master", cp, env, "org.apache.spark.deploy.master.Master",
+        List.of("--host", "127.0.0.1", "--port", String.valueOf(port), "--webui-port", String.valueOf(freePort())));
+    awaitLog("master", "I have been elected leader", 90, master);
+    List<Process> ws = new ArrayList<>();
+    for (int i = 1; i <= workers; i++) {
+      Path dir = Files.createDirectories(work.resolve("worker" + i));
+      Process w = java("worker" + i, cp, env, "org.apache.spark.deploy.worker.Worker",
+          List.of("--host", "127.0.0.1", "--webui-port", String.valueOf(freePort()), "--cores", "1",
+              "--memory", "1g", "--work-dir", dir.toString(), "spark://127.0.0.1:" + port));
+      awaitLog("worker" + i, "Successfully registered with master", 90, w);
+      ws.add(w);
+    }
+    return new Standalone(port, cp, env, ws);
+  }
+
+  /**
+   * The live descendants of {@code parent} (children, grandchildren) whose command line mentions
+   * {@code mainClass}, e.g. the {@code CoarseGrainedExecutorBackend} JVMs a Spark Worker launched.
+   */
+  static List<ProcessHandle> descendants(Process parent, String mainClass) {
+    return parent.descendants().filter(ProcessHandle::isAlive)
+        .filter(h -> h.info().commandLine().map(c -> c.contains(mainClass)).orElse(false)
+            || h.info().arguments().map(a -> Arrays.asList(a).contains(mainClass)).orElse(false))
+        .toList();
+  }
+
+  /** Kills {@code p} at once (SIGKILL: no shutdown hooks run) and waits until it is gone. */
+  static void killNow(ProcessHandle p) throws InterruptedException {
+    p.destroyForcibly();
+    try {
+      p.onExit().get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("process " + p.pid() + " did not exit within 30 s of SIGKILL: " + e, e);
+    }
+  }
+
+  /** Waits until {@code condition} holds, or fails after {@code seconds} naming {@code what}. */
+  static void await(String what, int seconds, java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new IllegalStateException("waited " + seconds + " s for " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+
   /** Kills every started process and its children, newest first. */
   @Override
   public void close() {

@@ -89,6 +89,10 @@ public final class IdxReader {
             + " are invalid, expected count >= 0 and rows, columns > 0");
       }
       long per = (long) rows * cols;
+      if (per > Integer.MAX_VALUE - 16) {   // checked first: per * n could overflow a long and pass the size checks
+        throw new IllegalArgumentException(file + ": header claims images of " + rows + " x " + cols + " = " + per
+            + " bytes, more than one array can hold (" + (Integer.MAX_VALUE - 16) + ")");
+      }
       long total = per * n;
       in.checkSize(total, 16);
       byte[] pixels = new byte[(int) total];

@@ -304,6 +304,8 @@ public final class ModelFile {
     ModelSpec spec;
     try {
       spec = ModelSpecs.fromTree(map(d.header.get("model"), where, "model"), "header.model");
+      spec.paramCount();    // a spec whose sizes do not fit (a damaged header) fails here, naming the file
+      spec.bufferCount();
     } catch (RuntimeException e) {
       throw new ModelFileException(where + ": " + e.getMessage(), e);
     }

@@ -117,7 +117,10 @@ final class ImageDecoder {
       });
       BufferedImage img;
       try {
-        img = reader.read(0);
+        img = reader.read(0, readParam(reader, w, h));
+        if ("jpeg".equals(lastFormat) && img.getType() == BufferedImage.TYPE_3BYTE_BGR) {
+          lastJpeg = img;
+        }
       } catch (IOException | RuntimeException e) {
         throw new DecodeException(Reject.Reason.CORRUPT, lastFormat + " data cannot be decoded: " + e);
       } catch (OutOfMemoryError e) {
@@ -127,8 +130,10 @@ final class ImageDecoder {
       if (warning != null) {
         throw new DecodeException(Reject.Reason.CORRUPT, lastFormat + " decoder warning: " + warning);
       }
-      byte[] planes = toPlanes(img);
-      Resizer.resize(planes, channels, img.getHeight(), img.getWidth(), dst, off, height, width, mode);
+      if (!shrinkInterleaved(img, dst, off)) {
+        byte[] planes = toPlanes(img);
+        Resizer.resize(planes, channels, img.getHeight(), img.getWidth(), dst, off, height, width, mode);
+      }
     } catch (IOException e) {
       throw new DecodeException(Reject.Reason.CORRUPT, "cannot open the content as an image stream: " + e);
     } finally {
@@ -137,6 +142,55 @@ final class ImageDecoder {
       }
     }
   }
+
+  /**
+   * The common JPEG case in one pass: an interleaved B, G, R image whose size is a whole multiple
+   * {@code f} of the output in both axes goes straight to (C, H, W) by f x f area averages (for grey,
+   * of the BT.601 luma of each pixel), without building source-size planes first. Gives exactly what
+   * {@link #toPlanes} followed by {@link Resizer#resize} gives. False when the image does not qualify.
+   */
+  boolean shrinkInterleaved(BufferedImage img, byte[] dst, int off) {
+    int w = img.getWidth();
+    int h = img.getHeight();
+    if (w % width != 0 || h % height != 0 || w / width != h / height || w / width < 1) {
+      return false;
+    }
+    Raster r = img.getRaster();
+    if (img.getType() != BufferedImage.TYPE_3BYTE_BGR || !(r.getDataBuffer() instanceof DataBufferByte db)
+        || !(r.getSampleModel() instanceof java.awt.image.PixelInterleavedSampleModel sm) || sm.getPixelStride() != 3
+        || sm.getScanlineStride() != 3 * w || db.getOffset() != 0 || r.getSampleModelTranslateX() != 0
+        || r.getSampleModelTranslateY() != 0) {
+      return false;
+    }
+    int[] bo = sm.getBandOffsets();
+    if (bo.length != 3 || bo[0] != 2 || bo[1] != 1 || bo[2] != 0) {
+      return false;
+    }
+    Resizer.shrinkBgr(db.getData(), h, w, w / width, channels, dst, off, height, width);
+    return true;
+  }
+
+  /**
+   * Read settings: for a colour JPEG of the same size as the previous one, decode into the previous
+   * image's pixels instead of a new 3 x w x h array (the allocation and its zeroing were a noticeable
+   * part of a small JPEG's cost). A file that decodes only partly is rejected, so stale pixels never
+   * reach a shard. Null (defaults) otherwise.
+   */
+  private javax.imageio.ImageReadParam readParam(ImageReader reader, int w, int h) throws IOException {
+    if (lastJpeg == null || !"jpeg".equals(lastFormat) || lastJpeg.getWidth() != w || lastJpeg.getHeight() != h) {
+      return null;
+    }
+    Iterator<javax.imageio.ImageTypeSpecifier> types = reader.getImageTypes(0);
+    if (!types.hasNext() || types.next().getBufferedImageType() != BufferedImage.TYPE_3BYTE_BGR) {
+      return null;
+    }
+    javax.imageio.ImageReadParam p = reader.getDefaultReadParam();
+    p.setDestination(lastJpeg);
+    return p;
+  }
+
+  /** The last colour JPEG decoded, whose pixels the next one of the same size may reuse. */
+  private BufferedImage lastJpeg;
 
   /** The image as {@code channels} planes of 8-bit values, source size. */
   byte[] toPlanes(BufferedImage img) {

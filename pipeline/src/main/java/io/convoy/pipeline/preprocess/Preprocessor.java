@@ -6,6 +6,7 @@ import io.convoy.pipeline.data.Normalization;
 import io.convoy.pipeline.model.TensorShape;
 import io.convoy.pipeline.preprocess.PreprocessOptions.ShardFormat;
 import io.convoy.pipeline.preprocess.PreprocessOptions.Split;
+import io.convoy.pipeline.spark.HadoopConf;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -67,6 +68,8 @@ public final class Preprocessor {
   /** Files larger than this are rejected unread. */
   static final long MAX_FILE_BYTES = 1L << 30;
 
+  private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
   /** Test hook: the shard task with this number throws (after the earlier ones wrote); -1 = off. */
   static volatile int failAtShardForTest = -1;
   /** Test hook: leave the temporary folder behind on failure, as a killed driver would. */
@@ -98,7 +101,8 @@ public final class Preprocessor {
 
   /** What one shard task did. */
   record Result(int number, int split, int index, String file, int rows, long bytes, long crc, long[] perClass,
-      long[] sum, long[] sumSq, long pixelsCounted, List<Reject> rejects, long mismatches) implements Serializable {
+      long[] sum, long[] sumSq, long pixelsCounted, List<Reject> rejects, long mismatches, long nanos, long cpuNanos)
+      implements Serializable {
     private static final long serialVersionUID = 1L;
   }
 
@@ -184,12 +188,13 @@ public final class Preprocessor {
         + " rejected while listing), %d classes, %d shard tasks -> %s", read, (System.nanoTime() - t0) / 1e9,
         driverRejects.size(), classes.size(), tasks.size(), out));
 
+    long tListed = System.nanoTime();
     String id = UUID.randomUUID().toString().substring(0, 8);
     Path tmp = new Path(out.getParent(), out.getName() + TMP_MARK + id);
     boolean committed = false;
     try {
       fs.mkdirs(tmp);
-      ConfHolder ch = new ConfHolder(conf);
+      HadoopConf ch = new HadoopConf(conf);
       boolean allSplits = o.split().train() == 0;
 
       // 3. the normalisation the float32 shards need before writing
@@ -219,6 +224,13 @@ public final class Preprocessor {
       List<Result> results = execute(jsc, tasks, job, ch, idx, "decode, resize and write " + tasks.size() + " "
           + o.format().key() + " shards of " + read + " files", read);
       Normalization norm = given != null ? given : normalization(results, o.channels());
+      long tTasks = System.nanoTime();
+      long taskNanos = 0;
+      long taskCpu = 0;
+      for (Result r : results) {
+        taskNanos += r.nanos();
+        taskCpu += r.cpuNanos();
+      }
 
       // 5. rejects, manifest, commit
       List<Reject> rejects = new ArrayList<>(driverRejects);
@@ -294,7 +306,11 @@ public final class Preprocessor {
       double seconds = (System.nanoTime() - t0) / 1e9;
       PreprocessSummary summary = new PreprocessSummary(out.toString(), read, written, rejects.size(), byReason,
           perSplit, shards, mismatches, seconds, manifest);
-      LOG.log(System.Logger.Level.INFO, "convoy " + summary.describe());
+      long tEnd = System.nanoTime();
+      LOG.log(System.Logger.Level.INFO, "convoy " + summary.describe() + String.format(Locale.ROOT,
+          " [listing %.3f s, shard tasks %.3f s (%.3f s inside the tasks, %.3f s of their CPU time), rejects,"
+          + " manifest and commit %.3f s]", (tListed - t0) / 1e9, (tTasks - tListed) / 1e9, taskNanos / 1e9,
+          taskCpu / 1e9, (tEnd - tTasks) / 1e9));
       return summary;
     } catch (IOException e) {
       throw new UncheckedIOException("preprocess: writing " + tmp + " failed: " + e, e);
@@ -330,7 +346,7 @@ public final class Preprocessor {
   }
 
   /** Runs the tasks as one Spark job with a descriptive name, logging progress while it runs. */
-  private static List<Result> execute(JavaSparkContext jsc, List<Task> tasks, Job job, ConfHolder ch,
+  private static List<Result> execute(JavaSparkContext jsc, List<Task> tasks, Job job, HadoopConf ch,
       Broadcast<IdxData> idx, String what, long total) {
     if (tasks.isEmpty()) {
       return List.of();
@@ -372,6 +388,8 @@ public final class Preprocessor {
   /** One shard task: read, decode, resize, write (or only sum, for the statistics pass). */
   static Result work(Task t, Job job, Configuration conf, IdxData idx, LongAccumulator done, LongAccumulator rejected)
       throws IOException {
+    long start = System.nanoTime();
+    long cpuStart = THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : 0;
     if (job.failAt() == t.number()) {
       throw new IllegalStateException("preprocess test hook: shard task " + t.number() + " (" + t.file()
           + ") fails on purpose");
@@ -389,10 +407,14 @@ public final class Preprocessor {
     List<Reject> rejects = new ArrayList<>();
     Path file = new Path(job.tmp(), t.file());
     RootAllocator alloc = job.statsOnly() ? null : new RootAllocator();
+    Inputs inputs = new Inputs(conf);
     ShardFiles.Writer w = null;
     try {
       if (!job.statsOnly()) {
         FileSystem outFs = file.getFileSystem(conf);
+        if (outFs instanceof org.apache.hadoop.fs.LocalFileSystem local) {
+          outFs = local.getRaw();   // no .crc side file: the manifest's CRC32C covers every shard
+        }
         w = new ShardFiles.Writer(alloc, outFs.create(file, true), shape, job.format(), job.scale(), job.shift());
       }
       for (Entry e : t.entries()) {
@@ -400,7 +422,7 @@ public final class Preprocessor {
           if (e.idxRecord() >= 0) {
             idxImage(idx, e.idxRecord(), c, shape, job.resize(), px);
           } else {
-            byte[] bytes = readAll(e.path(), e.size(), conf);
+            byte[] bytes = inputs.readAll(e.path(), e.size());
             dec.decode(bytes, px, 0);
             if (mismatch(e.rel(), dec.lastFormat())) {
               mismatches++;
@@ -419,15 +441,7 @@ public final class Preprocessor {
         }
         if (job.statsAllSplits() || e.split() == 0) {
           for (int ch = 0; ch < c; ch++) {
-            long s = 0;
-            long q = 0;
-            for (int k = ch * hw, end = k + hw; k < end; k++) {
-              int v = px[k] & 0xFF;
-              s += v;
-              q += v * v;
-            }
-            sum[ch] += s;
-            sumSq[ch] += q;
+            sumChannel(px, ch * hw, hw, sum, sumSq, ch);
           }
           counted += hw;
         }
@@ -447,7 +461,8 @@ public final class Preprocessor {
         crc = wr.crc32c();
       }
       return new Result(t.number(), t.split(), t.index(), t.file(), rows, bytes, crc, perClass, sum, sumSq, counted,
-          rejects, mismatches);
+          rejects, mismatches, System.nanoTime() - start,
+          THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() - cpuStart : 0);
     } finally {
       if (w != null) {
         w.close();
@@ -455,6 +470,26 @@ public final class Preprocessor {
       if (alloc != null) {
         alloc.close();
       }
+    }
+  }
+
+  /**
+   * Adds the sum and the sum of squares of {@code n} unsigned bytes from {@code from} to
+   * {@code sum[ch]} and {@code sumSq[ch]}; int accumulators in pieces small enough not to overflow
+   * (a long accumulator in the loop kept it from being vectorised).
+   */
+  static void sumChannel(byte[] px, int from, int n, long[] sum, long[] sumSq, int ch) {
+    final int piece = 32768;   // 32768 * 255 * 255 < 2^31
+    for (int p = from, end = from + n; p < end; p += piece) {
+      int s = 0;
+      int q = 0;
+      for (int k = p, e = Math.min(end, p + piece); k < e; k++) {
+        int v = px[k] & 0xFF;
+        s += v;
+        q += v * v;
+      }
+      sum[ch] += s;
+      sumSq[ch] += q & 0xFFFFFFFFL;
     }
   }
 
@@ -470,15 +505,43 @@ public final class Preprocessor {
     Resizer.resize(planes, channels, h, w, dst, 0, shape.h(), shape.w(), mode);
   }
 
-  /** Reads a whole file whose length the listing gave (no extra status call per file: an RPC on HDFS, a HEAD on S3). */
-  private static byte[] readAll(String path, long size, Configuration conf) throws IOException {
-    if (size > MAX_FILE_BYTES) {
-      throw new IOException("the file has " + size + " bytes, more than the " + MAX_FILE_BYTES + " read per image");
+  /**
+   * Reads whole input files for one task. Lengths come from the listing (no status call per file: an
+   * RPC on HDFS, a HEAD on S3). Files on {@code file:} are read with java.nio directly: Hadoop's local
+   * file system stats each file again and opens its {@code .crc} side file on every open, which cost
+   * more than decoding a small PNG. Other file systems are looked up once per scheme and authority,
+   * not once per file.
+   */
+  static final class Inputs {
+    private final Configuration conf;
+    private final Map<String, FileSystem> fileSystems = new HashMap<>();
+
+    Inputs(Configuration conf) {
+      this.conf = conf;
     }
-    Path p = new Path(path);
-    FileSystem fs = p.getFileSystem(conf);
-    try (InputStream in = fs.open(p)) {
-      byte[] b = in.readNBytes((int) size);
+
+    byte[] readAll(String path, long size) throws IOException {
+      if (size > MAX_FILE_BYTES) {
+        throw new IOException("the file has " + size + " bytes, more than the " + MAX_FILE_BYTES + " read per image");
+      }
+      Path p = new Path(path);
+      java.net.URI u = p.toUri();
+      byte[] b;
+      if ("file".equals(u.getScheme())) {
+        try (InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(u.getPath()))) {
+          b = in.readNBytes((int) size);
+        }
+      } else {
+        String key = u.getScheme() + "://" + u.getAuthority();
+        FileSystem fs = fileSystems.get(key);
+        if (fs == null) {
+          fs = p.getFileSystem(conf);
+          fileSystems.put(key, fs);
+        }
+        try (InputStream in = fs.open(p)) {
+          b = in.readNBytes((int) size);
+        }
+      }
       if (b.length < size) {
         throw new IOException("the file shrank from " + size + " to " + b.length + " bytes while the job ran");
       }
@@ -557,10 +620,15 @@ public final class Preprocessor {
       String basePath = base.toUri().getPath();
       String prefix = basePath.endsWith("/") ? basePath : basePath + "/";
       int maxDepth = o.recursive() ? Integer.MAX_VALUE : (o.classPerFolder() ? 2 : 1);
+      if ("file".equals(base.toUri().getScheme())) {
+        listLocal(base, prefix, maxDepth, glob, files);
+      }
       // Plain listStatus, folder by folder: FileSystem.listFiles builds LocatedFileStatus objects, which on
       // the local file system read each file's permissions by forking a process (milliseconds per file).
       java.util.ArrayDeque<Path> dirs = new java.util.ArrayDeque<>();
-      dirs.add(base);
+      if (!"file".equals(base.toUri().getScheme())) {
+        dirs.add(base);
+      }
       while (!dirs.isEmpty()) {
         Path d = dirs.poll();
         for (FileStatus st : fs.listStatus(d)) {
@@ -634,6 +702,50 @@ public final class Preprocessor {
       out.add(new Entry(f[0], f[1], Long.parseLong(f[2]), index.get(label), o.split().of(unit(o.seed(), f[1])), -1));
     }
     return out;
+  }
+
+  /**
+   * {@link #list}'s walk for {@code file:} folders with java.nio: one stat per entry (Hadoop's local
+   * listStatus makes several per file and filters {@code .crc} files). Symbolic links are followed, as
+   * Hadoop's local file system does. Adds {full path as Hadoop prints it, relative path, length}.
+   */
+  private static void listLocal(Path base, String prefix, int maxDepth, GlobPattern glob, List<String[]> files)
+      throws IOException {
+    String uriPrefix = base.toString().endsWith("/") ? base.toString() : base + "/";
+    java.util.ArrayDeque<String> dirs = new java.util.ArrayDeque<>();
+    dirs.add("");
+    while (!dirs.isEmpty()) {
+      String dirRel = dirs.poll();
+      java.nio.file.Path dir = java.nio.file.Path.of(prefix + dirRel);
+      try (java.nio.file.DirectoryStream<java.nio.file.Path> ds = java.nio.file.Files.newDirectoryStream(dir)) {
+        for (java.nio.file.Path child : ds) {
+          String name = child.getFileName().toString();
+          if (name.startsWith(".") || name.startsWith("_")) {
+            continue;
+          }
+          String rel = dirRel + name;
+          int depth = 1;
+          for (int i = 0; i < rel.length(); i++) {
+            if (rel.charAt(i) == '/') {
+              depth++;
+            }
+          }
+          java.nio.file.attribute.BasicFileAttributes at;
+          try {
+            at = java.nio.file.Files.readAttributes(child, java.nio.file.attribute.BasicFileAttributes.class);
+          } catch (java.nio.file.NoSuchFileException e) {
+            continue;   // a dangling link, or removed while listing
+          }
+          if (at.isDirectory()) {
+            if (depth < maxDepth) {
+              dirs.add(rel + "/");
+            }
+          } else if (depth <= maxDepth && glob.matches(name)) {
+            files.add(new String[] {uriPrefix + rel, rel, Long.toString(at.size())});
+          }
+        }
+      }
+    }
   }
 
   private static boolean hidden(String[] parts) {

@@ -143,6 +143,86 @@ final class Resizer {
     }
   }
 
+  /**
+   * Interleaved B, G, R bytes ({@code sh x sw x 3}) to {@code channels} planes of (h, w) where
+   * {@code sh = f * h} and {@code sw = f * w}: each output value is the rounded mean of an f x f
+   * block, of R, G and B (channels 3) or of each pixel's rounded BT.601 luma (channels 1). The same
+   * integers as converting to planes and calling {@link #boxShrink} (or copying, for f = 1).
+   */
+  static void shrinkBgr(byte[] bgr, int sh, int sw, int f, int channels, byte[] dst, int dstOff, int h, int w) {
+    int area = f * f;
+    int half = area / 2;
+    int plane = h * w;
+    int rowBytes = sw * 3;
+    if (channels == 3 && f == 2) {   // the usual halving, without the column sums
+      for (int y = 0; y < h; y++) {
+        int r0 = 2 * y * rowBytes;
+        int r1 = r0 + rowBytes;
+        int out = dstOff + y * w;
+        for (int x = 0, k = 0; x < w; x++, k += 6) {
+          int sb = (bgr[r0 + k] & 0xFF) + (bgr[r0 + k + 3] & 0xFF) + (bgr[r1 + k] & 0xFF) + (bgr[r1 + k + 3] & 0xFF);
+          int sg = (bgr[r0 + k + 1] & 0xFF) + (bgr[r0 + k + 4] & 0xFF) + (bgr[r1 + k + 1] & 0xFF)
+              + (bgr[r1 + k + 4] & 0xFF);
+          int sr = (bgr[r0 + k + 2] & 0xFF) + (bgr[r0 + k + 5] & 0xFF) + (bgr[r1 + k + 2] & 0xFF)
+              + (bgr[r1 + k + 5] & 0xFF);
+          dst[out + x] = (byte) ((sr + 2) >> 2);
+          dst[out + plane + x] = (byte) ((sg + 2) >> 2);
+          dst[out + 2 * plane + x] = (byte) ((sb + 2) >> 2);
+        }
+      }
+      return;
+    }
+    if (channels == 3) {
+      int[] col = new int[rowBytes];   // per-column sums over the f source rows, still interleaved
+      for (int y = 0; y < h; y++) {
+        int base = y * f * rowBytes;
+        for (int j = 0; j < rowBytes; j++) {
+          col[j] = bgr[base + j] & 0xFF;
+        }
+        for (int dy = 1; dy < f; dy++) {
+          int r = base + dy * rowBytes;
+          for (int j = 0; j < rowBytes; j++) {
+            col[j] += bgr[r + j] & 0xFF;
+          }
+        }
+        int out = dstOff + y * w;
+        int step = 3 * f;
+        for (int x = 0, j = 0; x < w; x++, j += step) {
+          int sb = 0;
+          int sg = 0;
+          int sr = 0;
+          for (int k = j, e = j + step; k < e; k += 3) {
+            sb += col[k];
+            sg += col[k + 1];
+            sr += col[k + 2];
+          }
+          dst[out + x] = (byte) ((sr + half) / area);
+          dst[out + plane + x] = (byte) ((sg + half) / area);
+          dst[out + 2 * plane + x] = (byte) ((sb + half) / area);
+        }
+      }
+      return;
+    }
+    int[] col = new int[sw];
+    for (int y = 0; y < h; y++) {
+      java.util.Arrays.fill(col, 0);
+      for (int dy = 0; dy < f; dy++) {
+        int r = (y * f + dy) * rowBytes;
+        for (int x = 0, k = r; x < sw; x++, k += 3) {
+          col[x] += ImageDecoder.luma(bgr[k + 2] & 0xFF, bgr[k + 1] & 0xFF, bgr[k] & 0xFF);
+        }
+      }
+      int out = dstOff + y * w;
+      for (int x = 0, j = 0; x < w; x++) {
+        int sum = 0;
+        for (int e = j + f; j < e; j++) {
+          sum += col[j];
+        }
+        dst[out + x] = (byte) ((sum + half) / area);
+      }
+    }
+  }
+
   /** Weights mapping source interval [from, from + len) of an axis of {@code size} pixels onto {@code out} pixels. */
   static Axis axis(double from, double len, int size, int out) {
     double scale = len / out;   // source pixels per output pixel

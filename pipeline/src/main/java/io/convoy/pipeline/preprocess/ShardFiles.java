@@ -6,7 +6,6 @@ import io.convoy.pipeline.preprocess.PreprocessOptions.ShardFormat;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteOrder;
-import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,16 +97,26 @@ final class ShardFiles {
       this.labels = (IntVector) root.getVector("labels");
       this.paths = (VarCharVector) root.getVector("path");
       this.counted = new CountingStream(new CheckedOutputStream(out, crc));
-      this.writer = new ArrowFileWriter(root, null, Channels.newChannel(counted));
+      this.writer = new ArrowFileWriter(root, null, new StreamChannel(counted));
       writer.start();
-      allocateBatch();
-    }
-
-    private void allocateBatch() {
       pixels.setInitialCapacity(BATCH_ROWS);
       pixels.allocateNew();
       labels.allocateNew(BATCH_ROWS);
       paths.allocateNew(BATCH_ROWS * 48L, BATCH_ROWS);
+      rows = 0;
+    }
+
+    /**
+     * Empties the batch for the next rows, keeping its buffers: allocating a fresh multi-megabyte
+     * batch every 256 rows cost more than the pixel copies (fresh pages, zeroed). Only validity bits
+     * and the path offsets are cleared; pixel bytes and labels are overwritten row by row.
+     */
+    private void resetBatch() {
+      pixels.getValidityBuffer().setZero(0, pixels.getValidityBuffer().capacity());
+      FieldVector data = pixels.getDataVector();
+      data.getValidityBuffer().setZero(0, data.getValidityBuffer().capacity());
+      labels.getValidityBuffer().setZero(0, labels.getValidityBuffer().capacity());
+      paths.reset();
       rows = 0;
     }
 
@@ -155,7 +164,7 @@ final class ShardFiles {
       root.setRowCount(rows);
       writer.writeBatch();
       total += rows;
-      allocateBatch();
+      resetBatch();
     }
 
     /** Writes the last batch and the file footer; returns size and checksum. */
@@ -172,6 +181,52 @@ final class ShardFiles {
         writer.close();
       } finally {
         root.close();
+      }
+    }
+  }
+
+  /**
+   * A channel onto an output stream that moves direct buffers (Arrow's) in 1 MiB pieces:
+   * {@code Channels.newChannel} copies them 8 KiB at a time, one file system write each.
+   */
+  private static final class StreamChannel implements java.nio.channels.WritableByteChannel {
+    private final OutputStream out;
+    private byte[] chunk;
+    private boolean open = true;
+
+    StreamChannel(OutputStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public int write(java.nio.ByteBuffer src) throws IOException {
+      int n = src.remaining();
+      if (src.hasArray()) {
+        out.write(src.array(), src.arrayOffset() + src.position(), n);
+        src.position(src.limit());
+        return n;
+      }
+      if (chunk == null) {
+        chunk = new byte[1 << 20];
+      }
+      while (src.hasRemaining()) {
+        int k = Math.min(chunk.length, src.remaining());
+        src.get(chunk, 0, k);
+        out.write(chunk, 0, k);
+      }
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return open;
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (open) {
+        open = false;
+        out.close();
       }
     }
   }
@@ -221,17 +276,42 @@ final class ShardFiles {
         throw new IllegalArgumentException(where + ": columns are " + root.getSchema().getFields() + ", expected "
             + want.getFields());
       }
+      // the footer's blocks must lie inside the file: Arrow allocates a block's metadata as the footer says
+      List<org.apache.arrow.vector.ipc.message.ArrowBlock> blocks = new ArrayList<>(r.getRecordBlocks());
+      blocks.addAll(r.getDictionaryBlocks());
+      for (org.apache.arrow.vector.ipc.message.ArrowBlock b : blocks) {
+        if (b.getOffset() < 0 || b.getMetadataLength() < 0 || b.getBodyLength() < 0
+            || b.getOffset() + b.getMetadataLength() + b.getBodyLength() > bytes.length) {
+          throw new IllegalArgumentException(where + ": a block at offset " + b.getOffset() + " with "
+              + b.getMetadataLength() + " metadata and " + b.getBodyLength() + " body bytes does not fit in the "
+              + bytes.length + "-byte file");
+        }
+      }
       List<int[]> lab = new ArrayList<>();
       List<byte[]> px = new ArrayList<>();
       List<String> paths = new ArrayList<>();
       int total = 0;
       while (r.loadNextBatch()) {
         int n = root.getRowCount();
-        int[] l = new int[n];
         IntVector lv = (IntVector) root.getVector("labels");
         VarCharVector pv = (VarCharVector) root.getVector("path");
+        FixedSizeListVector fv = (FixedSizeListVector) root.getVector("pixels");
+        // a damaged batch may claim more rows than its buffers hold: refuse before allocating for them
+        if (n < 0 || n > 0 && (4L * n > lv.getDataBuffer().capacity() || 4L * (n + 1) > pv.getOffsetBuffer().capacity()
+            || format == ShardFormat.UINT8 && (long) n * shape.size() > fv.getDataVector().getDataBuffer().capacity())
+            || ((long) total + n) * shape.size() > Integer.MAX_VALUE - 16) {
+          throw new IllegalArgumentException(where + ": a record batch claims " + n + " rows, more than its buffers"
+              + " hold (" + lv.getDataBuffer().capacity() + " label bytes) or than one array holds");
+        }
+        int[] l = new int[n];
         for (int i = 0; i < n; i++) {
           l[i] = lv.get(i);
+          long start = pv.getStartOffset(i);
+          long len = pv.getValueLength(i);
+          if (start < 0 || len < 0 || start + len > pv.getDataBuffer().capacity()) {   // before get() allocates len
+            throw new IllegalArgumentException(where + ": row " + i + " path has offsets " + start + " + " + len
+                + ", outside its " + pv.getDataBuffer().capacity() + "-byte buffer");
+          }
           paths.add(new String(pv.get(i), StandardCharsets.UTF_8));
         }
         lab.add(l);
@@ -256,6 +336,11 @@ final class ShardFiles {
       }
       return new Rows(labels, pixels, paths);
     } catch (IOException e) {
+      throw new IllegalArgumentException(where + ": not a readable Arrow IPC file: " + e, e);
+    } catch (RuntimeException e) {   // Arrow's own checks on damaged metadata throw all kinds of unchecked errors
+      if (e instanceof IllegalArgumentException && e.getMessage() != null && e.getMessage().startsWith(where)) {
+        throw e;
+      }
       throw new IllegalArgumentException(where + ": not a readable Arrow IPC file: " + e, e);
     }
   }

@@ -193,7 +193,7 @@ public record ShardManifest(TensorShape shape, ShardFormat format, List<String> 
           ShardInfo info = new ShardInfo((String) it.get("file"), ((Number) it.get("rows")).intValue(),
               ((Number) it.get("first_record")).longValue(), ((Number) it.get("bytes")).longValue(),
               Long.parseLong((String) it.get("crc32c"), 16));
-          if (info.firstRecord() != next || info.rows() < 0 || info.file().contains("..")) {
+          if (info.firstRecord() != next || info.rows() < 0 || info.file().isEmpty() || info.file().contains("..")) {
             throw new IllegalArgumentException(where + ": split " + e.getKey() + " shard " + info.file()
                 + " starts at record " + info.firstRecord() + " with " + info.rows() + " rows, expected start " + next);
           }
@@ -211,6 +211,11 @@ public record ShardManifest(TensorShape shape, ShardFormat format, List<String> 
           (Map<String, Object>) t.get("summary"), (Map<String, Object>) t.get("config"));
     } catch (ClassCastException | NullPointerException | IndexOutOfBoundsException e) {
       throw new IllegalArgumentException(where + ": not a complete Convoy shard manifest (" + e + ")", e);
+    } catch (IllegalArgumentException e) {   // bad shape, normalisation, pixel type or CRC text: name the file
+      if (e.getMessage() != null && e.getMessage().startsWith(where)) {
+        throw e;
+      }
+      throw new IllegalArgumentException(where + ": not a valid Convoy shard manifest: " + e.getMessage(), e);
     }
   }
 

@@ -4,22 +4,19 @@ import io.convoy.pipeline.data.ImageSet;
 import io.convoy.pipeline.data.Normalization;
 import io.convoy.pipeline.model.TensorShape;
 import io.convoy.pipeline.preprocess.PreprocessOptions.ShardFormat;
+import io.convoy.pipeline.spark.Chunks;
 import io.convoy.pipeline.spark.DataChunk;
 import io.convoy.pipeline.spark.DataSource;
+import io.convoy.pipeline.spark.HadoopConf;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import scala.Tuple2;
@@ -44,7 +41,7 @@ import scala.Tuple2;
 public record ShardSource(String folder, String split) implements DataSource {
   private static final long serialVersionUID = 1L;
   /** Examples per chunk. */
-  public static final int CHUNK = 512;
+  public static final int CHUNK = Chunks.CHUNK;
 
   public ShardSource {
     if (folder == null || folder.isBlank()) {
@@ -58,7 +55,11 @@ public record ShardSource(String folder, String split) implements DataSource {
   /** The manifest, read and checked through {@code conf}. */
   public ShardManifest manifest(Configuration conf) {
     ShardManifest m = ShardManifest.read(folder, conf);
-    m.split(split);
+    try {
+      m.split(split);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(folder + ": " + e.getMessage(), e);
+    }
     return m;
   }
 
@@ -105,17 +106,17 @@ public record ShardSource(String folder, String split) implements DataSource {
       throw new IllegalArgumentException(describe() + ": " + info.count() + " examples, more than one load handles");
     }
     int n = (int) info.count();
-    int[] partOf = assignPartitions(n, partitions, seed);
+    int[] partOf = Chunks.assignPartitions(n, partitions, seed);
     org.apache.spark.broadcast.Broadcast<int[]> partOfB = sc.broadcast(partOf);
-    ConfHolder ch = new ConfHolder(conf);
+    HadoopConf ch = new HadoopConf(conf);
     TensorShape shape = m.shape();
     int classes = numClasses > 0 ? numClasses : m.classes().size();
     String dir = folder;
     List<ShardManifest.ShardInfo> shards = info.shards();
-    JavaRDD<Tuple2<Integer, Rec>> recs = sc.parallelize(shards, Math.max(1, shards.size())).flatMap(s -> {
+    JavaRDD<Tuple2<Integer, Chunks.Rec>> recs = sc.parallelize(shards, Math.max(1, shards.size())).flatMap(s -> {
       ShardFiles.Rows rows = readShard(dir, s, shape, ch.get());
       int[] part = partOfB.value();
-      List<Tuple2<Integer, Rec>> out = new ArrayList<>(s.rows());
+      List<Tuple2<Integer, Chunks.Rec>> out = new ArrayList<>(s.rows());
       int size = shape.size();
       for (int i = 0; i < s.rows(); i++) {
         int label = rows.labels()[i];
@@ -125,14 +126,12 @@ public record ShardSource(String folder, String split) implements DataSource {
         }
         int rec = (int) (s.firstRecord() + i);
         byte[] px = java.util.Arrays.copyOfRange(rows.pixels(), i * size, (i + 1) * size);
-        out.add(new Tuple2<>(part[rec], new Rec(rec, label, px)));
+        out.add(new Tuple2<>(part[rec], new Chunks.Rec(rec, label, px)));
       }
       return out.iterator();
     });
     recs.setName("convoy: records of " + describe());
-    int recordBytes = shape.size();
-    return recs.mapToPair(t -> t).partitionBy(new Exact(partitions))
-        .mapPartitionsWithIndex((p, it) -> pack(p, it, recordBytes), true);
+    return Chunks.group(recs, partitions, shape.size());
   }
 
   /**
@@ -151,7 +150,11 @@ public record ShardSource(String folder, String split) implements DataSource {
       System.arraycopy(rows.pixels(), 0, px, (int) s.firstRecord() * size, s.rows() * size);
       System.arraycopy(rows.labels(), 0, labels, (int) s.firstRecord(), s.rows());
     }
-    return new ImageSet(m.shape(), px, labels, Math.max(1, m.classes().size()));
+    try {
+      return new ImageSet(m.shape(), px, labels, Math.max(1, m.classes().size()));
+    } catch (IllegalArgumentException e) {   // a label outside the manifest's classes
+      throw new IllegalArgumentException(folder + " split " + split + ": " + e.getMessage(), e);
+    }
   }
 
   /** Relative source paths of the split's rows, in record order (to trace a row to its file). */
@@ -206,7 +209,8 @@ public record ShardSource(String folder, String split) implements DataSource {
           + ", the manifest says " + String.format("%08x", s.crc32c()));
     }
     ShardFiles.Rows rows;
-    try (RootAllocator a = new RootAllocator()) {
+    // an uncompressed IPC file's buffers fit in its own bytes: a larger claim is damage, refused by the limit
+    try (RootAllocator a = new RootAllocator(2L * bytes.length + (1 << 20))) {
       rows = ShardFiles.read(bytes, a, shape, format, p.toString());
     }
     if (rows.labels().length != s.rows()) {
@@ -214,83 +218,5 @@ public record ShardSource(String folder, String split) implements DataSource {
           + s.rows());
     }
     return rows;
-  }
-
-  /** One example on its way to its partition. */
-  record Rec(int index, int label, byte[] pixels) implements Serializable {
-    private static final long serialVersionUID = 1L;
-  }
-
-  /** Partition of every record: a seeded permutation cut into pieces whose sizes differ by at most one. */
-  static int[] assignPartitions(int n, int partitions, long seed) {
-    int[] perm = new int[n];
-    for (int i = 0; i < n; i++) {
-      perm[i] = i;
-    }
-    SplittableRandom rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
-    for (int i = n - 1; i > 0; i--) {
-      int j = rnd.nextInt(i + 1);
-      int t = perm[i];
-      perm[i] = perm[j];
-      perm[j] = t;
-    }
-    int[] partOf = new int[n];
-    for (int pos = 0; pos < n; pos++) {
-      partOf[perm[pos]] = (int) ((long) pos * partitions / n);
-    }
-    return partOf;
-  }
-
-  private static Iterator<DataChunk> pack(int partition, Iterator<Tuple2<Integer, Rec>> it, int recordBytes) {
-    List<Rec> recs = new ArrayList<>();
-    while (it.hasNext()) {
-      recs.add(it.next()._2());
-    }
-    recs.sort(Comparator.comparingInt(Rec::index));
-    List<DataChunk> out = new ArrayList<>();
-    for (int from = 0; from < recs.size(); from += CHUNK) {
-      int m = Math.min(CHUNK, recs.size() - from);
-      int[] idx = new int[m];
-      int[] lab = new int[m];
-      byte[] px = new byte[m * recordBytes];
-      for (int i = 0; i < m; i++) {
-        Rec r = recs.get(from + i);
-        idx[i] = r.index();
-        lab[i] = r.label();
-        System.arraycopy(r.pixels(), 0, px, i * recordBytes, recordBytes);
-      }
-      out.add(new DataChunk(partition, idx, lab, px));
-    }
-    return out.iterator();
-  }
-
-  /** Partition {@code k} for key {@code k}. */
-  private static final class Exact extends Partitioner {
-    private static final long serialVersionUID = 1L;
-    private final int n;
-
-    Exact(int n) {
-      this.n = n;
-    }
-
-    @Override
-    public int numPartitions() {
-      return n;
-    }
-
-    @Override
-    public int getPartition(Object key) {
-      return (Integer) key;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof Exact e && e.n == n;
-    }
-
-    @Override
-    public int hashCode() {
-      return Integer.hashCode(n) * 31 + 7;
-    }
   }
 }

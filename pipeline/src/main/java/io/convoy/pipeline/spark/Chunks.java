@@ -11,23 +11,23 @@ import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
 import scala.Tuple2;
 
-/** Grouping single records into per-partition {@link DataChunk}s. */
-final class Chunks {
+/** Grouping single records into per-partition {@link DataChunk}s (used by every {@link DataSource}). */
+public final class Chunks {
   /** Examples per stored chunk. */
-  static final int CHUNK = 512;
+  public static final int CHUNK = 512;
 
   private Chunks() {
   }
 
   /** One example on its way to its partition. */
-  record Rec(int index, int label, byte[] pixels) implements Serializable {
+  public record Rec(int index, int label, byte[] pixels) implements Serializable {
   }
 
   /**
    * Partition of every record: a permutation of {@code [0, n)} seeded with {@code seed}, cut into
    * {@code partitions} contiguous pieces whose sizes differ by at most one.
    */
-  static int[] assignPartitions(int n, int partitions, long seed) {
+  public static int[] assignPartitions(int n, int partitions, long seed) {
     int[] perm = new int[n];
     for (int i = 0; i < n; i++) {
       perm[i] = i;
@@ -47,7 +47,7 @@ final class Chunks {
   }
 
   /** Sends records to their partitions and packs each partition into chunks in ascending record order. */
-  static JavaRDD<DataChunk> group(JavaRDD<Tuple2<Integer, Rec>> records, int partitions, int recordBytes) {
+  public static JavaRDD<DataChunk> group(JavaRDD<Tuple2<Integer, Rec>> records, int partitions, int recordBytes) {
     return records.mapToPair(t -> t).partitionBy(new ExactPartitioner(partitions))
         .mapPartitionsWithIndex((p, it) -> pack(p, it, recordBytes), true);
   }

@@ -7,15 +7,17 @@ import java.io.Serializable;
 import org.apache.hadoop.conf.Configuration;
 
 /** A Hadoop {@link Configuration} that can travel to executors inside a task closure. */
-final class HadoopConf implements Serializable {
+public final class HadoopConf implements Serializable {
   private static final long serialVersionUID = 1L;
   private transient Configuration conf;
 
-  HadoopConf(Configuration conf) {
+  /** Wraps {@code conf} (not copied: the driver side sees later changes until it is serialized). */
+  public HadoopConf(Configuration conf) {
     this.conf = conf;
   }
 
-  Configuration get() {
+  /** The configuration (on an executor: the copy that travelled with the task). */
+  public Configuration get() {
     return conf;
   }
 

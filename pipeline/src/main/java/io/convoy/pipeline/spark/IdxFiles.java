@@ -87,6 +87,15 @@ final class IdxFiles {
         throw new IllegalArgumentException("IDX file " + path + ": dimension " + i + " is " + dims[i]);
       }
     }
+    long record = 1;
+    for (int i = 1; i < ndims; i++) {
+      record *= dims[i];
+    }
+    if (record > Integer.MAX_VALUE - 16) {   // rows x columns must fit one array (and the model's input shape)
+      throw new IllegalArgumentException("IDX file " + path + ": records of " + record
+          + " bytes (the product of the dimensions after the count), more than one array holds ("
+          + (Integer.MAX_VALUE - 16) + ")");
+    }
     return new Header(path, dims, 4 + 4 * ndims);
   }
 

@@ -1,5 +1,6 @@
 package io.convoy.pipeline.spark;
 
+import io.convoy.kernels.VectorOps;
 import io.convoy.pipeline.data.Augmentation;
 import io.convoy.pipeline.data.Normalization;
 import io.convoy.pipeline.io.Checkpoint;
@@ -72,7 +73,8 @@ import org.apache.spark.storage.StorageLevel;
  *
  * <h2>Costs</h2>
  * Each averaging round and each synchronous step is one Spark job (broadcast of the parameters,
- * one task per partition, tree aggregation of the results). Per epoch the metrics report compute
+ * one task per partition, tree aggregation of the results, or for averaging rounds on 32 or more
+ * partitions the sharded reduce of docs/scaling.md). Per epoch the metrics report compute
  * (sum over rounds of the slowest task), communication (round wall time at the driver minus that)
  * and wait (slowest task minus the mean task).
  *
@@ -97,6 +99,8 @@ public final class SparkTrainer {
   private final JavaSparkContext sc;
   private volatile Normalization lastNormalization;
   private volatile String configText = "";
+  private volatile int maxRestarts;
+  private volatile float restartLrFactor = 0.1f;
 
   /** A trainer on {@code spark}'s context. */
   public SparkTrainer(SparkSession spark) {
@@ -115,6 +119,26 @@ public final class SparkTrainer {
   /** Config text (the job's resolved HOCON or JSON) stored in every checkpoint; returns this. */
   public SparkTrainer configText(String text) {
     this.configText = text == null ? "" : text;
+    return this;
+  }
+
+  /**
+   * What a diverged run does (a non-finite loss, or non-finite averaged parameters). With
+   * {@code maxRestarts} 0 (the default) it stops with an error naming the epoch and the step. Otherwise
+   * it restarts up to {@code maxRestarts} times: from the newest checkpoint in the checkpoint folder
+   * (checkpoints are only written with finite values, so that is the last good state), or from the
+   * initial parameters when there is none, each time with the base learning rate multiplied by
+   * {@code lrFactor}. Returns this.
+   */
+  public SparkTrainer onDivergence(int maxRestarts, float lrFactor) {
+    if (maxRestarts < 0) {
+      throw new IllegalArgumentException("train.divergence-max-restarts must be >= 0, got " + maxRestarts);
+    }
+    if (!(lrFactor > 0f && lrFactor < 1f)) {
+      throw new IllegalArgumentException("train.divergence-lr-factor must be in (0, 1), got " + lrFactor);
+    }
+    this.maxRestarts = maxRestarts;
+    this.restartLrFactor = lrFactor;
     return this;
   }
 
@@ -210,7 +234,34 @@ public final class SparkTrainer {
       }
       JavaRDD<BatchChunk> val = valSrc == null ? null : prepare(valSrc, spec, norm, parts, t.seed(), "validation", cached);
       JavaRDD<BatchChunk> tst = testSrc == null ? null : prepare(testSrc, spec, norm, parts, t.seed(), "test", cached);
-      return loop(spec, o, norm, data, "train-" + run, layout, (int) total, val, "val-" + run, tst, "test-" + run, l);
+      SparkTrainOptions attempt = o;
+      for (int restarts = 0; ; restarts++) {
+        try {
+          return loop(spec, attempt, norm, data, "train-" + run, layout, (int) total, val, "val-" + run, tst,
+              "test-" + run, l);
+        } catch (Exception e) {   // Spark throws its checked SparkException undeclared
+          IllegalStateException d = divergence(e);
+          if (d == null) {
+            throw e;
+          }
+          Path good = o.checkpointDir() == null ? null : latestCheckpoint(o.checkpointDir());
+          String from = good != null ? "the last good checkpoint " + good : "the initial parameters";
+          float rate = attempt.train().optimizer().learningRate();
+          if (restarts >= maxRestarts) {
+            String tail = maxRestarts == 0 ? "; the run stopped (train.on-divergence = stop)"
+                : "; the run stopped after " + restarts + " restart(s), the last with learning rate " + rate;
+            // the task's error is the cause, not Spark's wrapper, so that unwrap keeps this message
+            throw new IllegalStateException(d.getMessage() + tail + (good != null ? "; " + from + " is intact" : ""), d);
+          }
+          float lower = rate * restartLrFactor;
+          TrainOptions t0 = attempt.train();
+          attempt = attempt.withTrain(new TrainOptions(t0.epochs(), t0.batchSize(), t0.mode(),
+              t0.optimizer().withLearningRate(lower), t0.schedule(), t0.init(), t0.seed(),
+              t0.earlyStoppingPatience(), t0.minDelta())).withCheckpoints(o.checkpointDir(), good != null);
+          LOG.log(System.Logger.Level.WARNING, "convoy: " + d.getMessage() + "; restart " + (restarts + 1) + " of "
+              + maxRestarts + " from " + from + " with learning rate " + lower + " (was " + rate + ")");
+        }
+      }
     } finally {
       for (JavaRDD<?> r : cached) {
         r.unpersist(false);
@@ -409,8 +460,8 @@ public final class SparkTrainer {
     RoundResult res;
     try {
       name("convoy: epoch " + epoch + " averaging round " + (r + 1) + "/" + rounds);
-      res = data.mapPartitionsWithIndex((p, it) -> Replicas.averagingRound(p, it, b.value(), progress), false)
-          .treeAggregate(new RoundResult(), RoundResult::merge, RoundResult::merge);
+      res = sumRound(data.mapPartitionsWithIndex((p, it) -> Replicas.averagingRound(p, it, b.value(), progress),
+          false), parts, (long) st.params.length + st.buffers.length + (withState ? st.optState.length : 0));
     } finally {
       b.destroy();
       live.endRound();
@@ -424,6 +475,8 @@ public final class SparkTrainer {
     if (withState) {
       st.optState = RoundResult.mean(res.optState, parts);
     }
+    checkFinite(st, "epoch " + epoch + ", averaging round " + (r + 1) + "/" + rounds + " (batches " + first + ".."
+        + (end - 1) + ")");
     st.optStep += res.maxSteps;
     st.globalStep += res.maxSteps;
     int lastBatch = Math.min(maxBatches, (r + 1) * period) - 1;
@@ -431,6 +484,37 @@ public final class SparkTrainer {
     tot.add(res, (System.nanoTime() - r0) / 1e9);
     // the loss of the batches that live progress has not reported yet
     l.onBatch(epoch, lastBatch, maxBatches, live.unreportedLoss(res.lossSum, res.count));
+  }
+
+  /**
+   * Spark setting (or local property of the calling thread) that picks how an averaging round sums
+   * the replicas: tree, sharded or auto (the default).
+   */
+  public static final String REDUCE_KEY = "spark.convoy.averaging.reduce";
+  /** Under {@code auto}, the sharded reduce is used from this partition count on (docs/scaling.md). */
+  static final int SHARDED_FROM = 32;
+  /** Floats per slice of the sharded reduce: fewer, larger slices for small models (one task each). */
+  static final long SLICE_FLOATS = 1 << 18;
+
+  /**
+   * Sums an averaging round's results ({@code floats}: the length of all their vectors together):
+   * {@code treeAggregate} (the driver receives about sqrt(P) full vectors) or
+   * {@link RoundResult#shardedSum} (each slice summed by its own task, the driver receives each slice
+   * once), chosen by {@link #REDUCE_KEY}; see docs/scaling.md for the measurements.
+   */
+  private RoundResult sumRound(JavaRDD<RoundResult> results, int parts, long floats) {
+    String local = sc.getLocalProperty(REDUCE_KEY);   // a thread's own choice wins over the session's
+    String mode = (local != null ? local : sc.getConf().get(REDUCE_KEY, "auto")).trim().toLowerCase(Locale.ROOT);
+    boolean sharded = switch (mode) {
+      case "tree" -> false;
+      case "sharded" -> true;
+      case "auto" -> parts >= SHARDED_FROM;
+      default -> throw new IllegalArgumentException(REDUCE_KEY + " must be tree, sharded or auto, got '" + mode + "'");
+    };
+    // a slice per 2^18 floats, at most one per partition: a 0.1 M model is one reduce task, not P
+    int slices = (int) Math.max(1, Math.min(parts, (floats + SLICE_FLOATS - 1) / SLICE_FLOATS));
+    return sharded ? RoundResult.shardedSum(results, slices)
+        : results.treeAggregate(new RoundResult(), RoundResult::merge, RoundResult::merge);
   }
 
   private void syncEpoch(ModelSpec spec, SparkTrainOptions o, Normalization norm, Augmentation aug,
@@ -490,6 +574,7 @@ public final class SparkTrainer {
       if (res.buffers != null) {
         st.buffers = RoundResult.mean(res.buffers, 1);
       }
+      checkFinite(st, "epoch " + epoch + ", batch " + s + " (learning rate " + lr + ")");
       st.globalStep++;
       tot.lastRate = lr;
       tot.add(res, (System.nanoTime() - r0) / 1e9);
@@ -578,6 +663,8 @@ public final class SparkTrainer {
   private void writeCheckpoint(ModelSpec spec, SparkTrainOptions o, Normalization norm, State st) {
     TrainOptions t = o.train();
     Path p = new Path(o.checkpointDir(), String.format(Locale.ROOT, "epoch-%04d.ckpt", st.epoch));
+    // never let a bad state become the newest checkpoint: resuming and restarting read that one
+    checkFinite(st, "the end of epoch " + (st.epoch - 1) + ", before writing checkpoint " + p);
     Checkpoint c = new Checkpoint(new SavedModel(spec, st.params, st.buffers, metadata(o, norm, st)), t.optimizer(),
         st.optState, st.optStep, st.epoch, st.globalStep, t.seed(), 0L,
         configText.isEmpty() ? describe(o) : configText, st.history);
@@ -609,6 +696,34 @@ public final class SparkTrainer {
         + " \"partitions\": %d, \"epochs\": %d, \"batch-size\": %d, \"mode\": \"%s\", \"seed\": %d}",
         o.strategy().configName(), o.averagingPeriod(), o.averageOptimizerState(), o.partitions(), t.epochs(),
         t.batchSize(), t.mode().configName(), t.seed());
+  }
+
+  /**
+   * Throws the divergence error when the driver's parameters, buffers or optimizer state hold a NaN
+   * or an infinity; {@code where} names the epoch and step.
+   */
+  private static void checkFinite(State st, String where) {
+    String bad = !VectorOps.allFinite(st.params, 0, st.params.length) ? "parameters"
+        : !VectorOps.allFinite(st.buffers, 0, st.buffers.length) ? "buffers (batch-norm statistics)"
+        : st.optState != null && !VectorOps.allFinite(st.optState, 0, st.optState.length) ? "optimizer state"
+        : null;
+    if (bad != null) {
+      throw new IllegalStateException(DIVERGED + "non-finite " + bad + " at " + where);
+    }
+  }
+
+  /** Prefix of every divergence error, the trainer's own and its tasks' ({@code Replicas}). */
+  static final String DIVERGED = "training diverged: ";
+
+  /** The divergence error in {@code e}'s cause chain (thrown on the driver or in a task), or null. */
+  static IllegalStateException divergence(Throwable e) {
+    for (Throwable x = e; x != null; x = x.getCause()) {
+      if (x instanceof IllegalStateException ise && ise.getMessage() != null
+          && ise.getMessage().startsWith(DIVERGED)) {
+        return ise;
+      }
+    }
+    return null;
   }
 
   // --------------------------------------------------------------------- evaluation, prediction
