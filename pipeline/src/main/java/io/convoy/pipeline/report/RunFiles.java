@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.convoy.pipeline.data.Normalization;
 import io.convoy.pipeline.io.ModelFile;
 import io.convoy.pipeline.train.EpochMetrics;
+import io.convoy.pipeline.spark.Evaluation;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -103,7 +104,7 @@ final class RunFiles {
   }
 
   /** An evaluation from evaluation.json's text. */
-  static EvaluationSummary parseEvaluation(String text, String file) {
+  static Evaluation parseEvaluation(String text, String file) {
     JsonNode o;
     try {
       o = JSON.readTree(text);
@@ -127,12 +128,12 @@ final class RunFiles {
         confusion[t][p] = row.get(p).asLong();
       }
     }
-    EvaluationSummary derived = EvaluationSummary.fromConfusion(confusion, num(o, "loss"));
+    Evaluation derived = Evaluation.fromConfusion(confusion, 0);
     double[] precision = array(o, "precision", k, file, derived.precision());
     double[] recall = array(o, "recall", k, file, derived.recall());
     double acc = o.has("accuracy") ? num(o, "accuracy") : derived.accuracy();
     long count = o.has("count") ? o.get("count").asLong() : derived.count();
-    return new EvaluationSummary(acc, derived.loss(), count, confusion, precision, recall);
+    return new Evaluation(acc, num(o, "loss"), confusion, precision, recall, count);
   }
 
   /** The normalisation stored in a model's metadata (normalization-mean / normalization-std), or null. */

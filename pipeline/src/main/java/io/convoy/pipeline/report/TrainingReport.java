@@ -5,6 +5,7 @@ import io.convoy.pipeline.data.Normalization;
 import io.convoy.pipeline.io.ModelFile;
 import io.convoy.pipeline.io.SavedModel;
 import io.convoy.pipeline.model.Network;
+import io.convoy.pipeline.spark.Evaluation;
 import io.convoy.pipeline.train.EpochMetrics;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -131,7 +132,7 @@ public final class TrainingReport {
     private String config;
     private List<EpochMetrics> history = List.of();
     private SavedModel model;
-    private EvaluationSummary evaluation;
+    private Evaluation evaluation;
     private String evaluationSource;
     private ImageSet samples;
     private int sampleIndex;
@@ -172,7 +173,7 @@ public final class TrainingReport {
     }
 
     /** Results on a held-out set; {@code source} says which (e.g. "evaluation.json", "test set"). */
-    public Builder evaluation(EvaluationSummary e, String source) {
+    public Builder evaluation(Evaluation e, String source) {
       this.evaluation = e;
       this.evaluationSource = source;
       return this;
@@ -228,11 +229,11 @@ public final class TrainingReport {
         throw new IllegalArgumentException("report sample set holds images of shape " + samples.shape()
             + ", the model input is " + model.spec().input());
       }
-      EvaluationSummary eval = evaluation;
+      Evaluation eval = evaluation;
       String evalSource = evaluationSource;
       if (eval == null && samples != null && model != null) {
         Network net = new Network(model.spec(), Math.min(256, Math.max(1, samples.size())));
-        eval = EvaluationSummary.evaluate(net, model.params(), model.buffers(), samples, norm);
+        eval = SampleEvaluation.evaluate(net, model.params(), model.buffers(), samples, norm);
         evalSource = samples.size() + " sample images given to the report";
       }
       return new TrainingReport(new Page(this, eval, evalSource, norm).render());
@@ -242,12 +243,12 @@ public final class TrainingReport {
   /** Renders the HTML. */
   private static final class Page {
     private final Builder b;
-    private final EvaluationSummary eval;
+    private final Evaluation eval;
     private final String evalSource;
     private final Normalization norm;
     private final StringBuilder sb = new StringBuilder(1 << 16);
 
-    Page(Builder b, EvaluationSummary eval, String evalSource, Normalization norm) {
+    Page(Builder b, Evaluation eval, String evalSource, Normalization norm) {
       this.b = b;
       this.eval = eval;
       this.evalSource = evalSource;

@@ -14,6 +14,28 @@ import java.util.Arrays;
  */
 public record Evaluation(double accuracy, double loss, long[][] confusion, double[] precision, double[] recall, long count) {
 
+  public Evaluation {
+    if (confusion == null || confusion.length == 0) {
+      throw new IllegalArgumentException("evaluation: the confusion matrix is missing or empty");
+    }
+    int k = confusion.length;
+    for (int i = 0; i < k; i++) {
+      if (confusion[i] == null || confusion[i].length != k) {
+        throw new IllegalArgumentException("evaluation: confusion matrix row " + i + " has "
+            + (confusion[i] == null ? "no" : String.valueOf(confusion[i].length)) + " columns, expected " + k);
+      }
+    }
+    if (precision == null || precision.length != k || recall == null || recall.length != k) {
+      throw new IllegalArgumentException("evaluation: precision and recall must hold " + k + " classes, got "
+          + (precision == null ? "none" : precision.length) + " and " + (recall == null ? "none" : recall.length));
+    }
+  }
+
+  /** Number of classes. */
+  public int classes() {
+    return confusion.length;
+  }
+
   /** Builds the evaluation from a confusion matrix and the summed loss over all examples. */
   public static Evaluation fromConfusion(long[][] confusion, double lossSum) {
     int k = confusion.length;

@@ -14,6 +14,7 @@ import io.convoy.pipeline.io.ModelFile;
 import io.convoy.pipeline.io.SavedModel;
 import io.convoy.pipeline.model.ModelSpec;
 import io.convoy.pipeline.model.Network;
+import io.convoy.pipeline.spark.Evaluation;
 import io.convoy.pipeline.optim.OptimizerSpec;
 import io.convoy.pipeline.train.EpochMetrics;
 import io.convoy.pipeline.train.LocalTrainer;
@@ -159,7 +160,7 @@ class TrainingReportTest {
   @Test
   void builderInMemoryWithoutRunDirectory() throws Exception {
     Network net = new Network(model.spec(), 64);
-    EvaluationSummary e = EvaluationSummary.evaluate(net, model.params(), model.buffers(), test,
+    Evaluation e = SampleEvaluation.evaluate(net, model.params(), model.buffers(), test,
         RunFiles.normalization(model.metadata()));
     assertEquals(200, e.count());
     long diag = 0;
@@ -215,11 +216,12 @@ class TrainingReportTest {
 
   @Test
   void precisionAndRecallFromConfusion() {
-    EvaluationSummary e = EvaluationSummary.fromConfusion(new long[][] {{3, 1, 0}, {0, 2, 0}, {0, 1, 0}}, 0.5);
+    Evaluation e = Evaluation.fromConfusion(new long[][] {{3, 1, 0}, {0, 2, 0}, {0, 1, 0}}, 3.5);
     assertEquals(5 / 7.0, e.accuracy(), 1e-12);
     assertArrayEquals(new double[] {1, 0.5, 0}, e.precision(), 1e-12);
     assertArrayEquals(new double[] {0.75, 1, 0}, e.recall(), 1e-12);
     assertEquals(7, e.count());
+    assertEquals(0.5, e.loss(), 1e-12);
   }
 
   private static int distinctColours(BufferedImage img) {
