@@ -37,16 +37,9 @@ class HdfsTrainResumeTest {
   @BeforeAll
   static void startHdfs() throws Exception {
     File base = Files.createTempDirectory("convoy-minidfs").toFile();
-    conf = new Configuration();
-    conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.getAbsolutePath());
-    conf.set("dfs.namenode.rpc-bind-host", "127.0.0.1");
-    conf.set("dfs.namenode.http-address", "127.0.0.1:0");
-    conf.set("dfs.datanode.address", "127.0.0.1:0");
-    conf.set("dfs.datanode.http.address", "127.0.0.1:0");
-    conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
-    cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-    cluster.waitActive();
-    hdfs = "hdfs://127.0.0.1:" + cluster.getNameNodePort();
+    conf = MiniHdfs.conf(base);
+    cluster = MiniHdfs.start(conf);
+    hdfs = MiniHdfs.uri(cluster);
     FileSystem fs = FileSystem.get(java.net.URI.create(hdfs), conf);
     copy(fs, "train-images-idx3-ubyte.gz", 640);
     copy(fs, "train-labels-idx1-ubyte.gz", 640);

@@ -50,16 +50,9 @@ class PreprocessHdfsTest {
   @BeforeAll
   static void start() throws Exception {
     File base = Files.createTempDirectory("convoy-minidfs").toFile();
-    conf = new Configuration();
-    conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.getAbsolutePath());
-    conf.set("dfs.namenode.rpc-bind-host", "127.0.0.1");
-    conf.set("dfs.namenode.http-address", "127.0.0.1:0");
-    conf.set("dfs.datanode.address", "127.0.0.1:0");
-    conf.set("dfs.datanode.http.address", "127.0.0.1:0");
-    conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
-    cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-    cluster.waitActive();
-    hdfs = "hdfs://127.0.0.1:" + cluster.getNameNodePort();
+    conf = MiniHdfs.conf(base);
+    cluster = MiniHdfs.start(conf);
+    hdfs = MiniHdfs.uri(cluster);
     fs = FileSystem.get(java.net.URI.create(hdfs), conf);
     source = IdxReader.read(new Path(FASHION + "t10k-images-idx3-ubyte.gz"),
         new Path(FASHION + "t10k-labels-idx1-ubyte.gz"), new Configuration(), 10).slice(0, N);
