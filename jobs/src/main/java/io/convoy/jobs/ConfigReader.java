@@ -119,6 +119,23 @@ final class ConfigReader {
     return out;
   }
 
+  List<String> stringList(String key) {
+    ConfigValue v = value(key);
+    if (v.valueType() != ConfigValueType.LIST) {
+      throw wrongType(key, "a list of strings", v);
+    }
+    ConfigList list = (ConfigList) v;
+    List<String> out = new java.util.ArrayList<>(list.size());
+    for (int i = 0; i < list.size(); i++) {
+      ConfigValue e = list.get(i);
+      if (e.valueType() != ConfigValueType.STRING) {
+        throw wrongType(key + "[" + i + "]", "a string", e);
+      }
+      out.add((String) e.unwrapped());
+    }
+    return List.copyOf(out);
+  }
+
   /** One of {@code allowed} (case-insensitive, '_' and '-' alike), returned in lower case with '-'. */
   String choice(String key, List<String> allowed) {
     String raw = string(key);

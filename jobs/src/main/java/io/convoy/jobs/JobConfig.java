@@ -15,6 +15,7 @@ import io.convoy.pipeline.spark.SparkTrainOptions;
 import io.convoy.pipeline.spark.Strategy;
 import io.convoy.pipeline.train.GradientDescent;
 import io.convoy.pipeline.train.TrainOptions;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -109,7 +110,7 @@ public record JobConfig(Config resolved, SparkSettings spark, DataSettings data,
    * @param shift {@code data.augment.shift}
    */
   public record DataSettings(DataFiles train, DataFiles validation, double validationSplit, DataFiles test,
-      boolean computeNormalization, float[] mean, float[] std, boolean flip, int shift) {
+      boolean computeNormalization, float[] mean, float[] std, boolean flip, int shift, List<String> classNames) {
 
     /** The data set named by {@code evaluate.data} / {@code predict.data}. */
     public DataFiles named(String name) {

@@ -132,7 +132,7 @@ public final class JobConfigs {
     }
     JobConfig.DataSettings data = new JobConfig.DataSettings(files(r, "data.train"), files(r, "data.validation"),
         split, files(r, "data.test"), compute, mean, std, r.bool("data.augment.flip"),
-        r.nonNegativeInt("data.augment.shift"));
+        r.nonNegativeInt("data.augment.shift"), r.stringList("data.class-names"));
     if (data.validation().isGiven() && split > 0) {
       throw new JobConfigException("data.validation and data.validation-split are both set (split " + split
           + "); give one of them");
@@ -150,6 +150,11 @@ public final class JobConfigs {
       model = ModelSpecs.fromTree(modelTree, "model");
     } catch (IllegalArgumentException e) {
       throw new JobConfigException(e.getMessage(), e);
+    }
+
+    if (!data.classNames().isEmpty() && data.classNames().size() != model.numClasses()) {
+      throw new JobConfigException("data.class-names holds " + data.classNames().size() + " names, expected one per"
+          + " class: model.classes = " + model.numClasses());
     }
 
     OptimizerSpec optimizer;

@@ -97,6 +97,9 @@ final class TrainJob {
         meta.put("normalization-std", floats(norm.std()));
       }
       meta.put("best-epoch", r.bestEpoch());
+      if (!c.data().classNames().isEmpty()) {
+        meta.put("class-names", c.data().classNames());
+      }
       SavedModel model = new SavedModel(c.model(), r.params(), r.buffers(), meta);
       ModelFile.write(run.resolve("model.cvm"), hconf, model);
       if (!c.checkpoint().everyEpoch() && resume == null) {

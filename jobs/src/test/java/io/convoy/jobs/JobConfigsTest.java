@@ -67,6 +67,15 @@ class JobConfigsTest {
   }
 
   @Test
+  void classNamesGoOnePerClass() {
+    assertEquals("Ankle boot", fashion().data().classNames().get(9));
+    assertEquals("data.class-names holds 2 names, expected one per class: model.classes = 10",
+        error("data.class-names=[a, b]"));
+    assertTrue(error("data.class-names=[1]").startsWith("data.class-names[0]: expected a string"));
+    assertTrue(fashion("data.class-names=[]").data().classNames().isEmpty());
+  }
+
+  @Test
   void negativeBatchSizeNamesKeyAndValue() {
     assertEquals("train.batch-size must be > 0, got -3", error("train.batch-size=-3"));
   }

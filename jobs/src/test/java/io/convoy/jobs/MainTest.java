@@ -94,7 +94,9 @@ class MainTest {
     // The run ends with a test evaluation and a self-contained HTML report; `report` rewrites it.
     assertTrue(Files.isRegularFile(run.resolve("evaluation.json")));
     assertTrue(r.out().contains("test accuracy"), r.out());
-    assertTrue(Files.readString(run.resolve("report.html")).contains("data:image/png;base64,"), "report has no images");
+    String html = Files.readString(run.resolve("report.html"));
+    assertTrue(html.contains("data:image/png;base64,"), "report has no images");
+    assertTrue(html.contains("Ankle boot"), "the report does not use data.class-names");
     Files.delete(run.resolve("report.html"));
     Result rep = main("report", run.toString());
     assertEquals(0, rep.code(), rep.err() + rep.out());

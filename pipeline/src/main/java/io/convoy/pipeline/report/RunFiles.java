@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.convoy.pipeline.data.Normalization;
 import io.convoy.pipeline.io.ModelFile;
+import io.convoy.pipeline.io.SavedModel;
 import io.convoy.pipeline.train.EpochMetrics;
 import io.convoy.pipeline.spark.Evaluation;
 import java.io.IOException;
@@ -61,7 +62,11 @@ final class RunFiles {
     b.config(text(fs, new Path(dir, CONFIG)));
     Path model = new Path(dir, MODEL);
     if (exists(fs, model)) {
-      b.model(ModelFile.readModel(model, conf));
+      SavedModel m = ModelFile.readModel(model, conf);
+      b.model(m);
+      if (m.metadata().get("class-names") instanceof List<?> names) {
+        b.classNames(names.stream().map(String::valueOf).toList());
+      }
     }
     String eval = text(fs, new Path(dir, EVALUATION));
     if (eval != null) {
