@@ -10,6 +10,7 @@ import io.convoy.pipeline.optim.LrSchedule;
 import io.convoy.pipeline.optim.Optimizer;
 import io.convoy.pipeline.optim.OptimizerSpec;
 import io.convoy.pipeline.progress.TaskProgress;
+import io.convoy.pipeline.train.ChunkedGradient;
 import io.convoy.pipeline.train.GradientDescent;
 import java.io.Serializable;
 import java.util.Arrays;
@@ -25,7 +26,6 @@ import org.apache.spark.broadcast.Broadcast;
  */
 final class Replicas {
   private static final long PARTITION_MIX = 0x632BE59BD9B4E019L;
-  private static final long GOLDEN = 0x9E3779B97F4A7C15L;
   /** The single-process trainer's workspace batch; the same chunking keeps results bit-identical. */
   static final int WORKSPACE = io.convoy.pipeline.train.LocalTrainer.DEFAULT_WORKSPACE_BATCH;
 
@@ -190,27 +190,26 @@ final class Replicas {
   }
 
   /**
-   * Gradient computation of one step over a gather list. It follows
-   * {@link io.convoy.pipeline.train.LocalReplica#gradient} operation for operation (the same
-   * workspace chunks, chunk weights, dropout and augmentation seeds), but reads examples that are
-   * already normalised floats (decoded from Arrow) instead of raw bytes, so a replica seeded like the
-   * single-process trainer computes bit-identical gradients.
+   * Gradient computation of one step over a gather list: the same {@link ChunkedGradient} as
+   * {@link io.convoy.pipeline.train.LocalReplica#gradient} (workspace chunks, chunk weights, dropout and
+   * augmentation seeds), fed with examples that are already normalised floats (decoded from Arrow)
+   * instead of raw bytes, so a replica seeded like the single-process trainer computes bit-identical
+   * gradients.
    */
   static final class Step {
     final Network net;
     final float[] grads;
     final float[] x;
     final int[] y;
-    final int cap;
     final int size;
-    float[] chunkGrads;
+    final ChunkedGradient chunked;
     int correct;
 
     Step(ModelSpec spec, int cap, int numParams) {
       this.net = TaskState.network(spec, cap);
-      this.cap = cap;
       this.size = spec.input().size();
       this.grads = new float[numParams];
+      this.chunked = new ChunkedGradient(net, grads);
       this.x = new float[cap * size];
       this.y = new int[cap];
     }
@@ -222,31 +221,10 @@ final class Replicas {
      */
     double gradients(SparkData.PartitionData d, int[] order, int from, int count, float[] params, float[] buffers,
         long replicaSeed, long step, Augmentation aug, Normalization norm) {
-      int n = grads.length;
-      Arrays.fill(grads, 0f);
-      double loss = 0;
-      int good = 0;
-      long stepSeed = replicaSeed ^ (GOLDEN * (step + 1));
-      for (int done = 0, chunk = 0; done < count; chunk++) {
-        int b = Math.min(cap, count - done);
-        gather(d, order, from + done, b, aug, norm, stepSeed + chunk);
-        long dropSeed = stepSeed * 31 + chunk;
-        if (b == count) {
-          loss = net.forwardBackward(params, grads, buffers, x, y, b, dropSeed);
-        } else {
-          if (chunkGrads == null) {
-            chunkGrads = new float[n];
-          }
-          Arrays.fill(chunkGrads, 0f);
-          float l = net.forwardBackward(params, chunkGrads, buffers, x, y, b, dropSeed);
-          float w = (float) b / count;
-          VectorOps.axpy(w, chunkGrads, 0, grads, 0, n);
-          loss += (double) l * b / count;
-        }
-        good += net.lastCorrect();
-        done += b;
-      }
-      correct = good;
+      long stepSeed = ChunkedGradient.stepSeed(replicaSeed, step);
+      double loss = chunked.compute(params, buffers, x, y, count, stepSeed,
+          (offset, b, augSeed) -> gather(d, order, from + offset, b, aug, norm, augSeed));
+      correct = chunked.correct();
       return loss;
     }
 

@@ -1,6 +1,5 @@
 package io.convoy.pipeline.train;
 
-import io.convoy.kernels.VectorOps;
 import io.convoy.pipeline.data.Augmentation;
 import io.convoy.pipeline.data.Batcher;
 import io.convoy.pipeline.data.ImageSet;
@@ -9,7 +8,6 @@ import io.convoy.pipeline.model.ModelSpec;
 import io.convoy.pipeline.model.Network;
 import io.convoy.pipeline.optim.LrSchedule;
 import io.convoy.pipeline.optim.Optimizer;
-import java.util.Arrays;
 
 /**
  * One model replica: a {@link Network} with its workspaces, a gradient vector and batch arrays, able
@@ -24,7 +22,6 @@ import java.util.Arrays;
  * <p>Not thread-safe. Parameters, buffers and the optimizer belong to the caller.
  */
 public final class LocalReplica {
-  private static final long GOLDEN = 0x9E3779B97F4A7C15L;
 
   private final Network net;
   private final Normalization norm;
@@ -32,7 +29,7 @@ public final class LocalReplica {
   private final long seed;
   private final int workspace;
   private final float[] grads;
-  private float[] chunkGrads;
+  private final ChunkedGradient chunked;
   private final float[] x;
   private final int[] y;
   private int lastCorrect;
@@ -58,6 +55,7 @@ public final class LocalReplica {
     this.seed = seed;
     this.workspace = workspaceBatch;
     this.grads = new float[net.numParams()];
+    this.chunked = new ChunkedGradient(net, grads);
     this.x = new float[Math.multiplyExact(workspaceBatch, spec.input().size())];
     this.y = new int[workspaceBatch];
   }
@@ -92,31 +90,10 @@ public final class LocalReplica {
     if (count <= 0) {
       throw new IllegalArgumentException("LocalReplica.gradient: batch must hold > 0 examples, got " + count);
     }
-    int n = net.numParams();
-    Arrays.fill(grads, 0f);
-    double loss = 0;
-    int correct = 0;
-    long stepSeed = seed ^ (GOLDEN * (step + 1));
-    for (int done = 0, chunk = 0; done < count; chunk++) {
-      int b = Math.min(workspace, count - done);
-      Batcher.fill(set, order, from + done, b, norm, aug, stepSeed + chunk, x, y);
-      long dropSeed = stepSeed * 31 + chunk;
-      if (b == count) {
-        loss = net.forwardBackward(params, grads, buffers, x, y, b, dropSeed);
-      } else {
-        if (chunkGrads == null) {
-          chunkGrads = new float[n];
-        }
-        Arrays.fill(chunkGrads, 0f);
-        float l = net.forwardBackward(params, chunkGrads, buffers, x, y, b, dropSeed);
-        float w = (float) b / count;
-        VectorOps.axpy(w, chunkGrads, 0, grads, 0, n);
-        loss += (double) l * b / count;
-      }
-      correct += net.lastCorrect();
-      done += b;
-    }
-    lastCorrect = correct;
+    long stepSeed = ChunkedGradient.stepSeed(seed, step);
+    double loss = chunked.compute(params, buffers, x, y, count, stepSeed,
+        (offset, b, augSeed) -> Batcher.fill(set, order, from + offset, b, norm, aug, augSeed, x, y));
+    lastCorrect = chunked.correct();
     return loss;
   }
 
