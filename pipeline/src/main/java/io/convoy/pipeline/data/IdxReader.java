@@ -165,14 +165,31 @@ public final class IdxReader {
   private static Opened open(Path file, Configuration conf) throws IOException {
     FileSystem fs = file.getFileSystem(conf);
     long length = fs.getFileStatus(file).getLen();
-    InputStream raw = new BufferedInputStream(fs.open(file), 1 << 16);
-    raw.mark(2);
-    int b0 = raw.read();
-    int b1 = raw.read();
-    raw.reset();
-    boolean gzip = b0 == 0x1f && b1 == 0x8b;
-    InputStream body = gzip ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16) : raw;
-    return new Opened(file, length, gzip, new DataInputStream(body));
+    BufferedInputStream raw = new BufferedInputStream(fs.open(file), 1 << 16);
+    boolean gzip = startsWithGzip(raw);
+    return new Opened(file, length, gzip, new DataInputStream(gzip ? gunzip(raw) : raw));
+  }
+
+  /**
+   * Opens an IDX file's bytes for reading: buffered, and decompressed when the file starts with the gzip
+   * magic (1f 8b), whatever its name. The Spark readers of record ranges use it too.
+   */
+  public static InputStream openBody(FileSystem fs, Path file) throws IOException {
+    BufferedInputStream raw = new BufferedInputStream(fs.open(file), 1 << 16);
+    return startsWithGzip(raw) ? gunzip(raw) : raw;
+  }
+
+  /** Whether the stream starts with the gzip magic; the stream is left where it was. */
+  private static boolean startsWithGzip(BufferedInputStream in) throws IOException {
+    in.mark(2);
+    int b0 = in.read();
+    int b1 = in.read();
+    in.reset();
+    return b0 == 0x1f && b1 == 0x8b;
+  }
+
+  private static InputStream gunzip(InputStream raw) throws IOException {
+    return new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16);
   }
 
   /** An open IDX stream and what is known of its size. */

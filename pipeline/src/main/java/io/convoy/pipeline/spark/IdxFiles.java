@@ -1,11 +1,10 @@
 package io.convoy.pipeline.spark;
 
-import java.io.BufferedInputStream;
+import io.convoy.pipeline.data.IdxReader;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.zip.GZIPInputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -50,15 +49,7 @@ final class IdxFiles {
     if (!fs.exists(p)) {
       throw new IllegalArgumentException("IDX file " + path + " does not exist");
     }
-    InputStream raw = new BufferedInputStream(fs.open(p), 1 << 16);
-    raw.mark(2);
-    int b0 = raw.read();
-    int b1 = raw.read();
-    raw.reset();
-    if (b0 == 0x1f && b1 == 0x8b) {
-      return new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16);
-    }
-    return raw;
+    return IdxReader.openBody(fs, p);
   }
 
   /** Reads and checks the header; {@code expectedDims} is 3 for images, 1 for labels. */
