@@ -3,8 +3,9 @@ package io.convoy.kernels;
 import java.util.Arrays;
 
 /**
- * 2-D convolution (cross-correlation, as in PyTorch), the fast path: per image, {@link Im2col}
- * into the caller's workspace and one {@link Gemm} call.
+ * 2-D convolution (cross-correlation, as in PyTorch), the fast path. 3x3 kernels with stride 1 and
+ * enough channels ({@link #usesWinograd}) run Winograd F(4x4, 3x3) in {@link WinogradConv}; all other
+ * shapes run, per image, {@link Im2col} into the caller's workspace and one {@link Gemm} call:
  *
  * <ul>
  *   <li>forward: {@code out_n (K x PQ) = W (K x CRS) * col_n (CRS x PQ)} (+ bias per row);</li>
@@ -13,15 +14,41 @@ import java.util.Arrays;
  *       {@link Im2col#col2imAdd}.</li>
  * </ul>
  * A 1x1 kernel with stride 1 and no padding skips the unfolding: the image (C x HW) already is
- * the column matrix. The workspace holds one image's column matrix ({@link #workspaceSize}), not
- * the batch's. Without the Vector API the same path runs on the scalar GEMM. {@link ScalarConv2d}
- * is the plain-loop twin with the same signatures.
+ * the column matrix. The workspace holds one image's column matrix, or Winograd's buffers for one
+ * block of images ({@link #workspaceSize}), not the batch's. Without the Vector API every shape runs
+ * im2col on the scalar GEMM. {@link ScalarConv2d} is the plain-loop twin with the same signatures.
  */
 public final class Conv2d {
   private Conv2d() {}
 
-  /** Floats of workspace the calls below need: {@code C*R*S*P*Q}, or 0 for a pointwise (1x1) conv. */
+  /** Name of the system property that, set to {@code false}, keeps 3x3 convolutions on im2col. */
+  public static final String WINOGRAD_PROPERTY = "convoy.conv.winograd";
+
+  private static final boolean WINOGRAD_ON =
+      Boolean.parseBoolean(System.getProperty(WINOGRAD_PROPERTY, "true"));
+
+  /**
+   * Whether the three passes of shape s run Winograd F(4x4, 3x3) ({@link WinogradConv}): a 3x3
+   * kernel with stride 1 and padding at most 2, at least {@link WinogradConv#MIN_CHANNELS} input
+   * and output channels, the Vector API present and {@value #WINOGRAD_PROPERTY} not false.
+   * Everything else runs im2col + GEMM.
+   */
+  public static boolean usesWinograd(ConvShape s) {
+    // checked here, not in WinogradConv, so that a JVM without the Vector API never loads that class
+    return Backend.VECTOR && WINOGRAD_ON && s.r() == 3 && s.s() == 3 && s.strideH() == 1 && s.strideW() == 1
+        && s.padH() <= 2 && s.padW() <= 2 && s.c() >= WinogradConv.MIN_CHANNELS
+        && s.k() >= WinogradConv.MIN_CHANNELS;
+  }
+
+  /**
+   * Floats of workspace the calls below need: for Winograd shapes its transform buffers (see
+   * {@link WinogradConv}; bounded by the block size, not by the batch), else one image's column
+   * matrix {@code C*R*S*P*Q}, or 0 for a pointwise (1x1) conv.
+   */
   public static int workspaceSize(ConvShape s) {
+    if (usesWinograd(s)) {
+      return WinogradConv.workspaceSize(s);
+    }
     return s.isPointwise() ? 0 : Im2col.columnSize(s);
   }
 
@@ -32,6 +59,10 @@ public final class Conv2d {
     checkArrays("Conv2d.forward", s, out, "out", s.outSize(), in, "in", s.inSize(), w, "weight", wOff, s.weightSize());
     checkSlice("Conv2d.forward", bias, "bias", bOff, s.k());
     checkWorkspace("Conv2d.forward", s, ws);
+    if (usesWinograd(s)) {
+      WinogradConv.forward(out, in, w, wOff, bias, bOff, s, ws);
+      return;
+    }
     final int k = s.k();
     final int crs = s.c() * s.r() * s.s();
     final int pq = s.p() * s.q();
@@ -62,6 +93,10 @@ public final class Conv2d {
     checkArrays("Conv2d.backwardData", s, dOut, "dOut", s.outSize(), dIn, "dIn", s.inSize(),
         w, "weight", wOff, s.weightSize());
     checkWorkspace("Conv2d.backwardData", s, ws);
+    if (usesWinograd(s)) {
+      WinogradConv.backwardData(dIn, dOut, w, wOff, s, ws);
+      return;
+    }
     final int k = s.k();
     final int crs = s.c() * s.r() * s.s();
     final int pq = s.p() * s.q();
@@ -87,27 +122,29 @@ public final class Conv2d {
     checkSlice("Conv2d.backwardWeights", dBias, "dBias", dbOff, s.k());
     checkWorkspace("Conv2d.backwardWeights", s, ws);
     final int k = s.k();
-    final int crs = s.c() * s.r() * s.s();
     final int pq = s.p() * s.q();
-    final int chw = s.c() * s.h() * s.w();
-    final boolean pointwise = s.isPointwise();
-    for (int n = 0; n < s.n(); n++) {
-      int outOff = n * k * pq;
-      if (pointwise) {
-        Gemm.sgemm(false, true, k, crs, pq, 1f, dOut, outOff, pq, in, n * chw, pq, 1f, dW, dwOff, crs);
-      } else {
-        Im2col.im2col(in, n * chw, s, ws, 0);
-        Gemm.sgemm(false, true, k, crs, pq, 1f, dOut, outOff, pq, ws, 0, pq, 1f, dW, dwOff, crs);
+    if (usesWinograd(s)) {
+      WinogradConv.backwardWeights(dW, dwOff, dOut, in, s, ws);
+    } else {
+      final int crs = s.c() * s.r() * s.s();
+      final int chw = s.c() * s.h() * s.w();
+      final boolean pointwise = s.isPointwise();
+      for (int n = 0; n < s.n(); n++) {
+        int outOff = n * k * pq;
+        if (pointwise) {
+          Gemm.sgemm(false, true, k, crs, pq, 1f, dOut, outOff, pq, in, n * chw, pq, 1f, dW, dwOff, crs);
+        } else {
+          Im2col.im2col(in, n * chw, s, ws, 0);
+          Gemm.sgemm(false, true, k, crs, pq, 1f, dOut, outOff, pq, ws, 0, pq, 1f, dW, dwOff, crs);
+        }
       }
     }
     if (dBias != null) {
+      // per (image, channel) plane a vector sum in double, as Bias.backwardChannels
       for (int j = 0; j < k; j++) {
         double sum = 0.0;
         for (int n = 0; n < s.n(); n++) {
-          int base = (n * k + j) * pq;
-          for (int i = 0; i < pq; i++) {
-            sum += dOut[base + i];
-          }
+          sum += VectorOps.sum(dOut, (n * k + j) * pq, pq);
         }
         dBias[dbOff + j] += (float) sum;
       }

@@ -102,8 +102,10 @@ class ConvPoolReferenceTest {
     int bOff = 2 + weight.length;
 
     double worst = 0;
+    double[] share = new double[2];
     for (boolean fast : new boolean[] {true, false}) {
       String who = name + (fast ? " Conv2d" : " ScalarConv2d");
+      worstShare = 0;
       float[] wsp = new float[Conv2d.workspaceSize(shape)];
       float[] out = new float[shape.outSize()];
       float[] dIn = new float[shape.inSize()];
@@ -124,8 +126,10 @@ class ConvPoolReferenceTest {
           who + " grad_weight"));
       worst = Math.max(worst, compare(RefJson.tensor(c, "grad_bias"), slice(dParams, bOff, bias.length),
           who + " grad_bias"));
+      share[fast ? 0 : 1] = worstShare;
     }
-    System.out.printf("reference conv2d %s: largest difference %.3g%n", name, worst);
+    System.out.printf("reference conv2d %s: largest difference %.3g (Conv2d%s %.0f%%, ScalarConv2d %.0f%% of the"
+        + " tolerance)%n", name, worst, Conv2d.usesWinograd(shape) ? " Winograd" : "", 100 * share[0], 100 * share[1]);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -224,12 +228,16 @@ class ConvPoolReferenceTest {
     return y;
   }
 
+  /** Largest difference / tolerance seen since the last reset (printed per conv case). */
+  private static double worstShare;
+
   /** Asserts the reference tolerance element-wise; returns the largest difference. */
   static double compare(float[] ref, float[] actual, String where) {
     assertEquals(ref.length, actual.length, where + ": element count");
     double worst = 0;
     for (int i = 0; i < ref.length; i++) {
       double diff = Math.abs((double) actual[i] - ref[i]);
+      worstShare = Math.max(worstShare, diff / (1e-4 + 1e-4 * Math.abs(ref[i])));
       if (!(diff <= 1e-4 + 1e-4 * Math.abs(ref[i]))) {
         throw new AssertionError(where + ": element " + i + " is " + actual[i] + ", PyTorch gives " + ref[i]
             + " (difference " + diff + ")");

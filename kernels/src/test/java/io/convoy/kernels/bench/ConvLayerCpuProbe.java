@@ -8,16 +8,17 @@ import java.util.Locale;
 import java.util.Random;
 
 /**
- * The reference CNN's two conv layers, forward, backward-data and backward-weights (+ bias), timed by
+ * The reference CNN's and LeNet-5's conv layers, forward, backward-data and backward-weights (+ bias), timed by
  * wall clock and by this thread's CPU time, best of several rounds: the conv counterpart of
  * {@link GemmCpuTimeProbe}, for a machine whose other cores are busy. Same shapes and data as
- * {@link ConvBench} (conv1: 1 -> 32, 3x3, pad 1 on 28x28; conv2: 32 -> 64, 3x3, pad 1 on 14x14).
+ * {@link ConvBench} (conv1: 1 -> 32, 3x3, pad 1 on 28x28; conv2: 32 -> 64, 3x3, pad 1 on 14x14),
+ * plus LeNet-5's (lenet1: 1 -> 6, 5x5, pad 2 on 28x28; lenet2: 6 -> 16, 5x5, no pad on 14x14).
  *
- * <p>Backward-data is measured for conv2 only: conv1's input is the image, which needs no gradient
- * (PyTorch skips it too). Not a JMH benchmark:
+ * <p>Backward-data is measured for the second layer of each net only: the first layer's input is
+ * the image, which needs no gradient (PyTorch skips it too). Not a JMH benchmark:
  * <pre>
  * java --add-modules=jdk.incubator.vector -cp kernels/target-bench/test-classes:kernels/target-bench/classes \
- *     io.convoy.kernels.bench.ConvLayerCpuProbe [batch [rounds [secondsPerRound]]]
+ *     io.convoy.kernels.bench.ConvLayerCpuProbe [batch [rounds [secondsPerRound [layerRegex]]]]
  * </pre>
  * Prints one line per (layer, pass): ms per batch and images/s, by wall clock and by CPU time.
  */
@@ -32,10 +33,12 @@ public final class ConvLayerCpuProbe {
     System.out.printf(Locale.ROOT, "batch %d, best of %d rounds of >= %.2f s%n", batch, rounds, secondsPerRound);
     System.out.printf(Locale.ROOT, "%-6s %-16s %10s %10s %12s %12s%n",
         "layer", "pass", "wall ms", "cpu ms", "wall img/s", "cpu img/s");
-    for (String layer : new String[] {"conv1", "conv2"}) {
-      ConvShape s = layer.equals("conv1")
-          ? ConvShape.square(batch, 1, 28, 28, 32, 3, 1, 1)
-          : ConvShape.square(batch, 32, 14, 14, 64, 3, 1, 1);
+    String only = args.length > 3 ? args[3] : "";
+    for (String layer : LAYERS) {
+      if (!only.isEmpty() && !layer.matches(only)) {
+        continue;
+      }
+      ConvShape s = shape(layer, batch);
       Random rnd = new Random(1);
       float[] in = random(rnd, s.inSize());
       float[] params = random(rnd, s.paramCount());
@@ -51,7 +54,7 @@ public final class ConvLayerCpuProbe {
       double[] f = measure(mx, fwd, rounds, secondsPerRound);
       print(layer, "forward", f, batch);
       double[] d = {0, 0};
-      if (layer.equals("conv2")) {
+      if (hasBackwardData(layer)) {
         d = measure(mx, bwdData, rounds, secondsPerRound);
         print(layer, "backward-data", d, batch);
       }
@@ -59,6 +62,24 @@ public final class ConvLayerCpuProbe {
       print(layer, "backward-weights", w, batch);
       print(layer, "fwd+bwd (sum)", new double[] {f[0] + d[0] + w[0], f[1] + d[1] + w[1]}, batch);
     }
+  }
+
+  /** The layers: the reference CNN's (conv1, conv2) and LeNet-5's (lenet1, lenet2). */
+  static final String[] LAYERS = {"conv1", "conv2", "lenet1", "lenet2"};
+
+  static ConvShape shape(String layer, int batch) {
+    return switch (layer) {
+      case "conv1" -> ConvShape.square(batch, 1, 28, 28, 32, 3, 1, 1);
+      case "conv2" -> ConvShape.square(batch, 32, 14, 14, 64, 3, 1, 1);
+      case "lenet1" -> ConvShape.square(batch, 1, 28, 28, 6, 5, 1, 2);
+      case "lenet2" -> ConvShape.square(batch, 6, 14, 14, 16, 5, 1, 0);
+      default -> throw new IllegalArgumentException("unknown layer " + layer + ", expected one of conv1, conv2, lenet1, lenet2");
+    };
+  }
+
+  /** The first layer of each net sees the image, which needs no gradient (PyTorch skips it too). */
+  static boolean hasBackwardData(String layer) {
+    return layer.equals("conv2") || layer.equals("lenet2");
   }
 
   /** Returns {best wall ms, best cpu ms} per call. */

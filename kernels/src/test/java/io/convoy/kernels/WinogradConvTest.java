@@ -1,0 +1,174 @@
+package io.convoy.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Winograd F(4x4, 3x3) path of {@link Conv2d} against {@link ScalarConv2d} (direct loops summed
+ * in double) at awkward sizes, and its backward passes against finite differences.
+ *
+ * <p>Tolerance. Winograd does not sum the same products as the direct loops: its transforms scale
+ * intermediate values up (B by up to 5, A by up to 8, G divides by 24) and round each of them to
+ * float, so its error is proportional to the size of the terms, not of the result (which can cancel
+ * to near zero). Each element is therefore checked against the sum of the absolute values of its
+ * terms, computed by the scalar twin on |input| and |weight|:
+ * {@code |winograd - exact| <= 2e-5 * (sum |terms| + 1e-3)}. That is about 170 float ulps of the
+ * term sum: loose enough for the transforms' growth (the largest seen is printed and is several
+ * times below it), tight enough to catch any wrong index, which gives errors of order 1.
+ */
+class WinogradConvTest {
+  static final double TOL = 2e-5;
+
+  /** 3x3, stride 1 shapes (n, c, h, w, k, r, s, strideH, strideW, padH, padW) that take the Winograd path. */
+  static final List<ConvShape> SHAPES = List.of(
+      new ConvShape(1, 8, 1, 1, 8, 3, 3, 1, 1, 1, 1),       // 1x1 image, one partial tile
+      new ConvShape(1, 17, 6, 5, 9, 3, 3, 1, 1, 1, 1),      // odd channels, K below a vector
+      new ConvShape(2, 33, 7, 9, 19, 3, 3, 1, 1, 0, 0),     // no padding, 5x7 output, C = 33
+      new ConvShape(1, 8, 5, 5, 40, 3, 3, 1, 1, 2, 2),      // padding 2 (backward-data pads 0)
+      new ConvShape(3, 12, 4, 6, 8, 3, 3, 1, 1, 2, 0),      // mixed paddings
+      new ConvShape(3, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1),   // the reference CNN's conv2, 2 blocks of images
+      new ConvShape(2, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1),   // one image per block
+      new ConvShape(1, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1));    // exact tiles, channels one vector
+
+  @Test
+  void dispatch() {
+    assumeTrue(Backend.VECTOR, "Winograd runs on the Vector API only");
+    for (ConvShape s : SHAPES) {
+      assertTrue(Conv2d.usesWinograd(s), s.toString());
+    }
+    assertFalse(Conv2d.usesWinograd(ConvShape.square(1, 1, 28, 28, 32, 3, 1, 1)), "C = 1 stays on im2col");
+    assertFalse(Conv2d.usesWinograd(ConvShape.square(1, 16, 9, 9, 16, 3, 2, 1)), "stride 2 stays on im2col");
+    assertFalse(Conv2d.usesWinograd(ConvShape.square(1, 16, 9, 9, 16, 5, 1, 2)), "5x5 stays on im2col");
+    assertFalse(Conv2d.usesWinograd(ConvShape.square(1, 16, 9, 9, 16, 3, 1, 3)), "pad 3 stays on im2col");
+  }
+
+  @Test
+  void matchesScalarTwin() {
+    assumeTrue(Backend.VECTOR, "Winograd runs on the Vector API only");
+    Random rnd = new Random(11);
+    double[] worst = new double[3];
+    for (ConvShape s : SHAPES) {
+      float[] in = random(rnd, s.inSize());
+      int wOff = 5;
+      float[] params = random(rnd, wOff + s.weightSize() + s.k() + 3);
+      int bOff = wOff + s.weightSize();
+      float[] dOut = random(rnd, s.outSize());
+      float[] absIn = abs(in);
+      float[] absParams = abs(params);
+      float[] absDOut = abs(dOut);
+      float[] ws = new float[Conv2d.workspaceSize(s)];
+      Arrays.fill(ws, Float.NaN); // stale workspace must never leak into a result
+
+      float[] fast = filled(s.outSize(), Float.NaN);
+      float[] ref = new float[s.outSize()];
+      float[] mag = new float[s.outSize()];
+      Conv2d.forward(fast, in, params, wOff, params, bOff, s, ws);
+      ScalarConv2d.forward(ref, in, params, wOff, params, bOff, s, null);
+      ScalarConv2d.forward(mag, absIn, absParams, wOff, absParams, bOff, s, null);
+      worst[0] = Math.max(worst[0], check(ref, fast, mag, "forward " + s));
+
+      float[] start = random(rnd, s.inSize());
+      float[] dInFast = start.clone();
+      float[] dInRef = start.clone();
+      float[] dInMag = abs(start);
+      Conv2d.backwardData(dInFast, dOut, params, wOff, s, ws);
+      ScalarConv2d.backwardData(dInRef, dOut, params, wOff, s, null);
+      ScalarConv2d.backwardData(dInMag, absDOut, absParams, wOff, s, null);
+      worst[1] = Math.max(worst[1], check(dInRef, dInFast, dInMag, "backwardData " + s));
+
+      float[] gStart = random(rnd, params.length);
+      float[] gFast = gStart.clone();
+      float[] gRef = gStart.clone();
+      float[] gMag = abs(gStart);
+      Conv2d.backwardWeights(gFast, wOff, gFast, bOff, dOut, in, s, ws);
+      ScalarConv2d.backwardWeights(gRef, wOff, gRef, bOff, dOut, in, s, null);
+      ScalarConv2d.backwardWeights(gMag, wOff, gMag, bOff, absDOut, absIn, s, null);
+      worst[2] = Math.max(worst[2], check(gRef, gFast, gMag, "backwardWeights " + s));
+      for (int i : new int[] {0, wOff - 1, params.length - 1}) {
+        assertEquals(gStart[i], gFast[i], 0f, "gradient slot " + i + " outside the slices changed, " + s);
+      }
+    }
+    System.out.printf("Winograd vs ScalarConv2d, largest |difference| / (sum |terms| + 1e-3): forward %.3g,"
+        + " backwardData %.3g, backwardWeights %.3g (bound %.1g)%n", worst[0], worst[1], worst[2], TOL);
+  }
+
+  @Test
+  void backwardMatchesFiniteDifferences() {
+    assumeTrue(Backend.VECTOR, "Winograd runs on the Vector API only");
+    Random rnd = new Random(5);
+    double eps = 0.05;
+    double worst = 0;
+    for (ConvShape s : List.of(
+        new ConvShape(2, 8, 5, 6, 9, 3, 3, 1, 1, 1, 1),
+        new ConvShape(1, 9, 6, 5, 8, 3, 3, 1, 1, 0, 2))) {
+      assertTrue(Conv2d.usesWinograd(s), s.toString());
+      float[] in = random(rnd, s.inSize());
+      float[] params = random(rnd, s.weightSize() + s.k());
+      int bOff = s.weightSize();
+      float[] g = random(rnd, s.outSize());
+      float[] ws = new float[Conv2d.workspaceSize(s)];
+      float[] dIn = new float[s.inSize()];
+      float[] dParams = new float[params.length];
+      Conv2d.backwardData(dIn, g, params, 0, s, ws);
+      Conv2d.backwardWeights(dParams, 0, dParams, bOff, g, in, s, ws);
+      for (int i = 0; i < in.length; i++) {
+        double num = Conv2dTest.centralDifference(in, i, eps, () -> loss(s, in, params, bOff, g, ws));
+        worst = Math.max(worst, Conv2dTest.checkGradient(num, dIn[i], "dIn[" + i + "] " + s));
+      }
+      for (int i = 0; i < params.length; i++) {
+        double num = Conv2dTest.centralDifference(params, i, eps, () -> loss(s, in, params, bOff, g, ws));
+        worst = Math.max(worst, Conv2dTest.checkGradient(num, dParams[i],
+            (i < bOff ? "dW[" + i : "dBias[" + (i - bOff)) + "] " + s));
+      }
+    }
+    System.out.printf("Winograd conv backward vs finite differences: largest difference %.3g%n", worst);
+  }
+
+  private static double loss(ConvShape s, float[] in, float[] params, int bOff, float[] g, float[] ws) {
+    float[] out = new float[s.outSize()];
+    Conv2d.forward(out, in, params, 0, params, bOff, s, ws);
+    double sum = 0;
+    for (int i = 0; i < out.length; i++) {
+      sum += (double) out[i] * g[i];
+    }
+    return sum;
+  }
+
+  /** Asserts |actual - ref| <= TOL * (mag + 1e-3) element-wise; returns the largest ratio to (mag + 1e-3). */
+  private static double check(float[] ref, float[] actual, float[] mag, String where) {
+    double worst = 0;
+    for (int i = 0; i < ref.length; i++) {
+      double scale = mag[i] + 1e-3;
+      double rel = Math.abs((double) actual[i] - ref[i]) / scale;
+      if (!(rel <= TOL)) {
+        throw new AssertionError(where + ": element " + i + " is " + actual[i] + ", expected " + ref[i]
+            + " (difference " + Math.abs((double) actual[i] - ref[i]) + ", sum of |terms| " + mag[i] + ")");
+      }
+      worst = Math.max(worst, rel);
+    }
+    return worst;
+  }
+
+  private static float[] random(Random rnd, int n) {
+    return Conv2dTest.random(rnd, n);
+  }
+
+  private static float[] abs(float[] x) {
+    float[] a = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      a[i] = Math.abs(x[i]);
+    }
+    return a;
+  }
+
+  private static float[] filled(int n, float v) {
+    return Conv2dTest.filled(n, v);
+  }
+}
