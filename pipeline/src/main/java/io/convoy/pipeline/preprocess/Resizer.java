@@ -144,31 +144,27 @@ final class Resizer {
   }
 
   /**
-   * Interleaved B, G, R bytes ({@code sh x sw x 3}) to {@code channels} planes of (h, w) where
-   * {@code sh = f * h} and {@code sw = f * w}: each output value is the rounded mean of an f x f
-   * block, of R, G and B (channels 3) or of each pixel's rounded BT.601 luma (channels 1). The same
-   * integers as converting to planes and calling {@link #boxShrink} (or copying, for f = 1).
+   * Interleaved 3-byte pixels ({@code sh x sw x 3}; red, green and blue at byte {@code ro}, {@code go}
+   * and {@code bo} of each pixel: 2, 1, 0 for ImageIO's usual B, G, R and 0, 1, 2 for R, G, B) to
+   * {@code channels} planes of (h, w) where {@code sh = f * h} and {@code sw = f * w}: each output value
+   * is the rounded mean of an f x f block, of R, G and B (channels 3) or of each pixel's rounded BT.601
+   * luma (channels 1). The same integers as converting to planes and calling {@link #boxShrink} (or
+   * copying, for f = 1).
    */
-  static void shrinkBgr(byte[] bgr, int sh, int sw, int f, int channels, byte[] dst, int dstOff, int h, int w) {
+  static void shrinkInterleaved(byte[] px, int ro, int go, int bo, int sh, int sw, int f, int channels, byte[] dst,
+      int dstOff, int h, int w) {
     int area = f * f;
     int half = area / 2;
     int plane = h * w;
     int rowBytes = sw * 3;
-    if (channels == 3 && f == 2) {   // the usual halving, without the column sums
-      for (int y = 0; y < h; y++) {
-        int r0 = 2 * y * rowBytes;
-        int r1 = r0 + rowBytes;
-        int out = dstOff + y * w;
-        for (int x = 0, k = 0; x < w; x++, k += 6) {
-          int sb = (bgr[r0 + k] & 0xFF) + (bgr[r0 + k + 3] & 0xFF) + (bgr[r1 + k] & 0xFF) + (bgr[r1 + k + 3] & 0xFF);
-          int sg = (bgr[r0 + k + 1] & 0xFF) + (bgr[r0 + k + 4] & 0xFF) + (bgr[r1 + k + 1] & 0xFF)
-              + (bgr[r1 + k + 4] & 0xFF);
-          int sr = (bgr[r0 + k + 2] & 0xFF) + (bgr[r0 + k + 5] & 0xFF) + (bgr[r1 + k + 2] & 0xFF)
-              + (bgr[r1 + k + 5] & 0xFF);
-          dst[out + x] = (byte) ((sr + 2) >> 2);
-          dst[out + plane + x] = (byte) ((sg + 2) >> 2);
-          dst[out + 2 * plane + x] = (byte) ((sb + 2) >> 2);
-        }
+    if (channels == 3 && f == 2 && go == 1 && (ro == 0 || ro == 2)) {
+      // The usual halving in one pass, with the colour offsets as constants: R, G, B (how the decoder
+      // reads colour JPEGs) or B, G, R. Variable offsets, or summing row pairs into an int array first,
+      // made this loop 1.8x as slow (53 against 30 us for 224x224 -> 112x112, thread CPU time).
+      if (ro == 0) {
+        halveRgb(px, sw, dst, dstOff, h, w);
+      } else {
+        halveBgr(px, sw, dst, dstOff, h, w);
       }
       return;
     }
@@ -177,12 +173,12 @@ final class Resizer {
       for (int y = 0; y < h; y++) {
         int base = y * f * rowBytes;
         for (int j = 0; j < rowBytes; j++) {
-          col[j] = bgr[base + j] & 0xFF;
+          col[j] = px[base + j] & 0xFF;
         }
         for (int dy = 1; dy < f; dy++) {
           int r = base + dy * rowBytes;
           for (int j = 0; j < rowBytes; j++) {
-            col[j] += bgr[r + j] & 0xFF;
+            col[j] += px[r + j] & 0xFF;
           }
         }
         int out = dstOff + y * w;
@@ -192,9 +188,9 @@ final class Resizer {
           int sg = 0;
           int sr = 0;
           for (int k = j, e = j + step; k < e; k += 3) {
-            sb += col[k];
-            sg += col[k + 1];
-            sr += col[k + 2];
+            sr += col[k + ro];
+            sg += col[k + go];
+            sb += col[k + bo];
           }
           dst[out + x] = (byte) ((sr + half) / area);
           dst[out + plane + x] = (byte) ((sg + half) / area);
@@ -209,7 +205,7 @@ final class Resizer {
       for (int dy = 0; dy < f; dy++) {
         int r = (y * f + dy) * rowBytes;
         for (int x = 0, k = r; x < sw; x++, k += 3) {
-          col[x] += ImageDecoder.luma(bgr[k + 2] & 0xFF, bgr[k + 1] & 0xFF, bgr[k] & 0xFF);
+          col[x] += ImageDecoder.luma(px[k + ro] & 0xFF, px[k + go] & 0xFF, px[k + bo] & 0xFF);
         }
       }
       int out = dstOff + y * w;
@@ -219,6 +215,48 @@ final class Resizer {
           sum += col[j];
         }
         dst[out + x] = (byte) ((sum + half) / area);
+      }
+    }
+  }
+
+  /** {@link #shrinkInterleaved} for f = 2, three planes, R, G, B bytes (literal offsets: see the caller). */
+  private static void halveRgb(byte[] px, int sw, byte[] dst, int dstOff, int h, int w) {
+    int plane = h * w;
+    int rowBytes = sw * 3;
+    for (int y = 0; y < h; y++) {
+      int r0 = 2 * y * rowBytes;
+      int r1 = r0 + rowBytes;
+      int out = dstOff + y * w;
+      for (int x = 0, k = 0; x < w; x++, k += 6) {
+        int sr = (px[r0 + k] & 0xFF) + (px[r0 + k + 3] & 0xFF) + (px[r1 + k] & 0xFF)
+            + (px[r1 + k + 3] & 0xFF);
+        int sg = (px[r0 + k + 1] & 0xFF) + (px[r0 + k + 4] & 0xFF) + (px[r1 + k + 1] & 0xFF) + (px[r1 + k + 4] & 0xFF);
+        int sb = (px[r0 + k + 2] & 0xFF) + (px[r0 + k + 5] & 0xFF) + (px[r1 + k + 2] & 0xFF)
+            + (px[r1 + k + 5] & 0xFF);
+        dst[out + x] = (byte) ((sr + 2) >> 2);
+        dst[out + plane + x] = (byte) ((sg + 2) >> 2);
+        dst[out + 2 * plane + x] = (byte) ((sb + 2) >> 2);
+      }
+    }
+  }
+
+  /** {@link #shrinkInterleaved} for f = 2, three planes, B, G, R bytes. */
+  private static void halveBgr(byte[] px, int sw, byte[] dst, int dstOff, int h, int w) {
+    int plane = h * w;
+    int rowBytes = sw * 3;
+    for (int y = 0; y < h; y++) {
+      int r0 = 2 * y * rowBytes;
+      int r1 = r0 + rowBytes;
+      int out = dstOff + y * w;
+      for (int x = 0, k = 0; x < w; x++, k += 6) {
+        int sr = (px[r0 + k + 2] & 0xFF) + (px[r0 + k + 5] & 0xFF) + (px[r1 + k + 2] & 0xFF)
+            + (px[r1 + k + 5] & 0xFF);
+        int sg = (px[r0 + k + 1] & 0xFF) + (px[r0 + k + 4] & 0xFF) + (px[r1 + k + 1] & 0xFF) + (px[r1 + k + 4] & 0xFF);
+        int sb = (px[r0 + k] & 0xFF) + (px[r0 + k + 3] & 0xFF) + (px[r1 + k] & 0xFF)
+            + (px[r1 + k + 3] & 0xFF);
+        dst[out + x] = (byte) ((sr + 2) >> 2);
+        dst[out + plane + x] = (byte) ((sg + 2) >> 2);
+        dst[out + 2 * plane + x] = (byte) ((sb + 2) >> 2);
       }
     }
   }

@@ -127,9 +127,7 @@ public record ShardManifest(TensorShape shape, ShardFormat format, List<String> 
 
   /** Writes {@code folder/manifest.json}. */
   void write(Path folder, Configuration conf) throws IOException {
-    Path p = new Path(folder, FILE);
-    FileSystem fs = p.getFileSystem(conf);
-    try (OutputStream out = fs.create(p, true)) {
+    try (OutputStream out = Preprocessor.create(new Path(folder, FILE), conf)) {
       out.write(toJson());
     }
   }
