@@ -11,6 +11,7 @@ import io.convoy.pipeline.optim.OptimizerSpec;
 import io.convoy.pipeline.preprocess.PreprocessOptions;
 import io.convoy.pipeline.preprocess.ShardManifest;
 import io.convoy.pipeline.preprocess.ShardSource;
+import io.convoy.pipeline.spark.LrScaling;
 import io.convoy.pipeline.spark.SparkTrainOptions;
 import io.convoy.pipeline.spark.Strategy;
 import io.convoy.pipeline.train.GradientDescent;
@@ -138,10 +139,11 @@ public record JobConfig(Config resolved, SparkSettings spark, DataSettings data,
    * @param onDivergence {@code train.on-divergence}: stop or restart
    * @param divergenceLrFactor {@code train.divergence-lr-factor}, in (0, 1)
    * @param divergenceMaxRestarts {@code train.divergence-max-restarts}, >= 1
+   * @param lrScaling {@code train.averaging-lr-scaling}: none, sqrt or linear
    */
   public record TrainSettings(int epochs, int batchSize, String mode, long seed, int patience, float minDelta,
       Strategy strategy, int averagingPeriod, boolean averageOptimizerState, int partitions, String onDivergence,
-      float divergenceLrFactor, int divergenceMaxRestarts) {
+      float divergenceLrFactor, int divergenceMaxRestarts, LrScaling lrScaling) {
 
     /** Restarts allowed after a divergence: 0 under {@code train.on-divergence = stop}. */
     public int restartsOnDivergence() {
@@ -199,7 +201,7 @@ public record JobConfig(Config resolved, SparkSettings spark, DataSettings data,
     }
     Augmentation aug = data.flip() || data.shift() > 0 ? new Augmentation(data.flip(), data.shift()) : Augmentation.NONE;
     return new SparkTrainOptions(trainOptions(), train.strategy(), train.averagingPeriod(),
-        train.averageOptimizerState(), train.partitions(), checkpointDir, resume, aug, norm);
+        train.averageOptimizerState(), train.partitions(), checkpointDir, resume, aug, norm, train.lrScaling());
   }
 
   /** The normalisation recorded in a shard folder's manifest, or null when preprocessing left it unit ({@code none}). */

@@ -12,6 +12,7 @@ import io.convoy.pipeline.optim.LrSchedule;
 import io.convoy.pipeline.optim.OptimizerKind;
 import io.convoy.pipeline.optim.OptimizerSpec;
 import io.convoy.pipeline.preprocess.PreprocessConfig;
+import io.convoy.pipeline.spark.LrScaling;
 import io.convoy.pipeline.spark.Strategy;
 import java.io.File;
 import java.util.LinkedHashMap;
@@ -175,7 +176,9 @@ public final class JobConfigs {
         r.nonNegativeInt("train.early-stopping.patience"), nonNegative(r, "train.early-stopping.min-delta"),
         strategy(r), r.nonNegativeInt("train.averaging-period"), r.bool("train.average-optimizer-state"),
         r.nonNegativeInt("train.partitions"), r.choice("train.on-divergence", List.of("stop", "restart")),
-        r.floatValue("train.divergence-lr-factor"), r.positiveInt("train.divergence-max-restarts"));
+        r.floatValue("train.divergence-lr-factor"), r.positiveInt("train.divergence-max-restarts"),
+        LrScaling.parse(r.choice("train.averaging-lr-scaling", List.of("none", "sqrt", "linear")),
+            "train.averaging-lr-scaling"));
     if (!(train.divergenceLrFactor() > 0f && train.divergenceLrFactor() < 1f)) {
       throw new JobConfigException("train.divergence-lr-factor must be in (0, 1), got " + train.divergenceLrFactor());
     }

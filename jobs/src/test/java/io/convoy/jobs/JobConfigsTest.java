@@ -32,7 +32,8 @@ class JobConfigsTest {
     assertEquals(10, c.train().epochs());
     assertEquals(128, c.train().batchSize());
     assertEquals(Strategy.PARAMETER_AVERAGING, c.train().strategy());
-    assertEquals(0, c.train().averagingPeriod());
+    assertEquals(47, c.train().averagingPeriod());
+    assertEquals(io.convoy.pipeline.spark.LrScaling.LINEAR, c.train().lrScaling());
     assertEquals(OptimizerKind.ADAM, c.optimizer().kind());
     assertEquals(1e-3f, c.optimizer().learningRate());
     assertEquals(InitKind.HE, c.init());
@@ -139,5 +140,17 @@ class JobConfigsTest {
     String msg = assertThrows(JobConfigException.class,
         () -> JobConfigs.load(new File(ROOT, "conf/no-such.conf"), List.of())).getMessage();
     assertTrue(msg.contains("no-such.conf"), msg);
+  }
+
+  @Test
+  void averagingLrScalingReachesTheTrainerAndBadValuesNameTheKey() {
+    assertEquals(io.convoy.pipeline.spark.LrScaling.LINEAR,
+        fashion("train.averaging-lr-scaling=linear").sparkTrainOptions(null, false).lrScaling());
+    assertEquals(io.convoy.pipeline.spark.LrScaling.SQRT,
+        fashion("train.averaging-lr-scaling=SQRT").train().lrScaling());
+    assertEquals(io.convoy.pipeline.spark.LrScaling.NONE,
+        fashion("train.averaging-lr-scaling=none").sparkTrainOptions(null, false).lrScaling());
+    assertEquals("train.averaging-lr-scaling must be one of none, sqrt, linear, got 'double'",
+        error("train.averaging-lr-scaling=double"));
   }
 }

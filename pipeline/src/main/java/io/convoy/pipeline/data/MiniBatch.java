@@ -165,19 +165,31 @@ public final class MiniBatch implements AutoCloseable {
 
   /** Copies the {@code size() * shape.size()} pixel floats into {@code dst} from 0 (one bulk copy). */
   public void copyPixelsTo(float[] dst) {
+    copyPixelsTo(dst, 0);
+  }
+
+  /** Copies the {@code size() * shape.size()} pixel floats into {@code dst} from {@code off} (one bulk copy). */
+  public void copyPixelsTo(float[] dst, int off) {
     int n = size() * shape.size();
-    if (dst.length < n) {
-      throw new IllegalArgumentException("MiniBatch.copyPixelsTo: needs " + n + " floats, array length is " + dst.length);
+    if (off < 0 || dst.length - off < n) {
+      throw new IllegalArgumentException("MiniBatch.copyPixelsTo: needs " + n + " floats from offset " + off
+          + ", array length is " + dst.length);
     }
-    ArrowCopy.floats(pixelData.getDataBuffer(), 0L, dst, 0, n);
+    ArrowCopy.floats(pixelData.getDataBuffer(), 0L, dst, off, n);
   }
 
   /** Copies the {@code size()} labels into {@code dst} from 0 (one bulk copy). */
   public void copyLabelsTo(int[] dst) {
-    if (dst.length < size()) {
-      throw new IllegalArgumentException("MiniBatch.copyLabelsTo: needs " + size() + " ints, array length is " + dst.length);
+    copyLabelsTo(dst, 0);
+  }
+
+  /** Copies the {@code size()} labels into {@code dst} from {@code off} (one bulk copy). */
+  public void copyLabelsTo(int[] dst, int off) {
+    if (off < 0 || dst.length - off < size()) {
+      throw new IllegalArgumentException("MiniBatch.copyLabelsTo: needs " + size() + " ints from offset " + off
+          + ", array length is " + dst.length);
     }
-    ArrowCopy.ints(labels.getDataBuffer(), 0L, dst, 0, size());
+    ArrowCopy.ints(labels.getDataBuffer(), 0L, dst, off, size());
   }
 
   /** The batch as an Arrow IPC stream (schema + one record batch). */

@@ -36,6 +36,9 @@ public final class Network {
   private final float[] probs;
   private final float[] target;
   private final RuntimeLayer.Workspace ws = new RuntimeLayer.Workspace();
+  /** Inference outputs of the top-level 2x2 stride-2 max-pooling layers (null elsewhere), allocated on first use. */
+  private final float[][] poolOut;
+  private final boolean[] pool2x2;
   private int lastCorrect;
   private int layerCounter;
   private int paramCursor;
@@ -64,6 +67,12 @@ public final class Network {
     }
     ws.data = new float[wsSize];
     this.inputs = new float[layers.length][];
+    this.poolOut = new float[layers.length][];
+    this.pool2x2 = new boolean[layers.length];
+    for (int i = 0; i < layers.length; i++) {
+      pool2x2[i] = specs.get(i) instanceof MaxPool2dSpec m && m.kernelH() == 2 && m.kernelW() == 2
+          && m.strideH() == 2 && m.strideW() == 2;
+    }
     this.numParams = paramCursor;
     this.numBuffers = bufferCursor;
     if (numParams != spec.paramCount() || numBuffers != spec.bufferCount()) {
@@ -162,7 +171,7 @@ public final class Network {
     checkLength("grads", grads, numParams);
     checkLabels(labels, batch);
     float[] logits = runForward(params, buffers, x, batch, true, dropoutSeed);
-    float loss = loss(logits, labels, batch);
+    float loss = loss(logits, labels, batch, null);
     runBackward(params, grads, x, dLogits, batch, false);
     return loss;
   }
@@ -179,7 +188,7 @@ public final class Network {
   public void predict(float[] params, float[] buffers, float[] x, int batch, float[] probsOut) {
     checkCall(params, buffers, x, batch);
     checkLength("probsOut", probsOut, batch * classes);
-    float[] logits = runForward(params, buffers, x, batch, false, 0L);
+    float[] logits = runInference(params, buffers, x, batch);
     if (spec.loss() == LossKind.SOFTMAX_CROSS_ENTROPY) {
       Activations.softmaxForward(probsOut, logits, batch, classes);
     } else {
@@ -189,10 +198,23 @@ public final class Network {
 
   /** Mean loss in inference mode, no gradients; {@link #lastCorrect()} gives the correct count. */
   public float evaluate(float[] params, float[] buffers, float[] x, int[] labels, int batch) {
+    return evaluate(params, buffers, x, labels, batch, null);
+  }
+
+  /**
+   * {@link #evaluate(float[], float[], float[], int[], int)} that also writes each example's predicted
+   * class (the argmax of the output, the class {@link #lastCorrect()} counts) into {@code predictedOut}
+   * when it is not null: loss, accuracy and a confusion matrix from one forward pass.
+   */
+  public float evaluate(float[] params, float[] buffers, float[] x, int[] labels, int batch, int[] predictedOut) {
     checkCall(params, buffers, x, batch);
     checkLabels(labels, batch);
-    float[] logits = runForward(params, buffers, x, batch, false, 0L);
-    return loss(logits, labels, batch);
+    if (predictedOut != null && predictedOut.length < batch) {
+      throw new IllegalArgumentException("predictedOut must hold at least " + batch + " values, got "
+          + predictedOut.length);
+    }
+    float[] logits = runInference(params, buffers, x, batch);
+    return loss(logits, labels, batch, predictedOut);
   }
 
   /** Name, offset, length and shape of every parameter tensor, in vector order ({@code conv1.weight}, ...). */
@@ -244,6 +266,47 @@ public final class Network {
     return a;
   }
 
+  /**
+   * Forward in inference mode for {@link #predict} and {@link #evaluate}, which never back-propagate:
+   * 2x2 stride-2 max pooling runs without recording the argmax that only the backward pass reads
+   * (the same maxima, NaN propagating; a tie between -0.0 and 0.0 may give either zero). Everything
+   * else is {@link #runForward}'s.
+   */
+  private float[] runInference(float[] params, float[] buffers, float[] x, int batch) {
+    float[] a = x;
+    for (int i = 0; i < layers.length; i++) {
+      inputs[i] = a;
+      if (pool2x2[i]) {
+        if (poolOut[i] == null) {
+          poolOut[i] = new float[Math.multiplyExact(maxBatch, layers[i].out.size())];
+        }
+        maxPool2x2(poolOut[i], a, batch * layers[i].in.c(), layers[i].in.h(), layers[i].in.w());
+        a = poolOut[i];
+      } else {
+        a = layers[i].forward(a, params, buffers, batch, false, 0L);
+      }
+    }
+    return a;
+  }
+
+  /** Max over each 2x2 window (stride 2) of {@code planes} planes of {@code h x w}, branch-free. */
+  private static void maxPool2x2(float[] out, float[] in, int planes, int h, int w) {
+    int p = h / 2;
+    int q = w / 2;
+    int o = 0;
+    for (int pl = 0; pl < planes; pl++) {
+      int base = pl * h * w;
+      for (int op = 0; op < p; op++) {
+        int top = base + 2 * op * w;
+        int bottom = top + w;
+        for (int oq = 0; oq < q; oq++) {
+          int c = 2 * oq;
+          out[o++] = Math.max(Math.max(in[top + c], in[top + c + 1]), Math.max(in[bottom + c], in[bottom + c + 1]));
+        }
+      }
+    }
+  }
+
   private float[] runBackward(float[] params, float[] grads, float[] x, float[] dOut, int batch, boolean inputGrad) {
     float[] d = dOut;
     for (int i = layers.length - 1; i >= 0; i--) {
@@ -252,7 +315,7 @@ public final class Network {
     return d;
   }
 
-  private float loss(float[] out, int[] labels, int batch) {
+  private float loss(float[] out, int[] labels, int batch, int[] predictedOut) {
     int n = batch * classes;
     float loss;
     switch (spec.loss()) {
@@ -277,6 +340,9 @@ public final class Network {
       }
       if (best == labels[b]) {
         correct++;
+      }
+      if (predictedOut != null) {
+        predictedOut[b] = best;
       }
     }
     lastCorrect = correct;

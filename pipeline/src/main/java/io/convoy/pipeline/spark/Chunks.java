@@ -75,6 +75,39 @@ public final class Chunks {
     return out.iterator();
   }
 
+  /**
+   * Packs records that arrive in ascending record order into chunks of {@link #CHUNK}, lazily (one
+   * chunk is built at a time), for partition {@code partition}.
+   */
+  static Iterator<DataChunk> packInOrder(int partition, Iterator<Rec> recs, int recordBytes) {
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return recs.hasNext();
+      }
+
+      @Override
+      public DataChunk next() {
+        int[] idx = new int[CHUNK];
+        int[] lab = new int[CHUNK];
+        byte[] px = new byte[CHUNK * recordBytes];
+        int m = 0;
+        while (m < CHUNK && recs.hasNext()) {
+          Rec r = recs.next();
+          idx[m] = r.index();
+          lab[m] = r.label();
+          System.arraycopy(r.pixels(), 0, px, m * recordBytes, recordBytes);
+          m++;
+        }
+        if (m == 0) {
+          throw new java.util.NoSuchElementException();
+        }
+        return m == CHUNK ? new DataChunk(partition, idx, lab, px)
+            : new DataChunk(partition, Arrays.copyOf(idx, m), Arrays.copyOf(lab, m), Arrays.copyOf(px, m * recordBytes));
+      }
+    };
+  }
+
   /** Partition {@code k} for key {@code k}. */
   static final class ExactPartitioner extends Partitioner {
     private static final long serialVersionUID = 1L;

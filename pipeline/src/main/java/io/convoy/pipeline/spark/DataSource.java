@@ -29,6 +29,16 @@ public interface DataSource extends Serializable {
    */
   JavaRDD<DataChunk> load(JavaSparkContext sc, int partitions, long seed, int numClasses);
 
+  /**
+   * The records in record-number order without a shuffle, for prediction: {@code partitions}
+   * partitions, partition {@code p} holding a contiguous range of record numbers, all below those of
+   * partition {@code p + 1}, in ascending chunks. Null when the source cannot read that way (the
+   * caller then uses {@link #load} and sorts).
+   */
+  default JavaRDD<DataChunk> loadInOrder(JavaSparkContext sc, int partitions, int numClasses) {
+    return null;
+  }
+
   /** {@link #load(JavaSparkContext, int, long, int)} with seed 0 and the source's own class count. */
   default JavaRDD<DataChunk> load(JavaSparkContext sc, int partitions) {
     return load(sc, partitions, 0L, numClasses());

@@ -107,7 +107,47 @@ public record IdxSource(String imagesPath, String labelsPath, int numClasses) im
     return Chunks.group(records, partitions, recordBytes);
   }
 
-  /** Reads records {@code [from, to)} of both files, one at a time; closes the files at the end. */
+  @Override
+  public JavaRDD<DataChunk> loadInOrder(JavaSparkContext sc, int partitions, int classes) {
+    if (partitions <= 0) {
+      throw new IllegalArgumentException("partitions must be > 0, got " + partitions);
+    }
+    Configuration conf = sc.hadoopConfiguration();
+    Headers h = headers(conf);
+    int n = h.images().count();
+    int recordBytes = h.images().recordBytes();
+    int ranges = Math.max(1, Math.min(partitions, n));
+    HadoopConf hc = new HadoopConf(conf);
+    String images = imagesPath;
+    String labels = labelsPath;
+    int check = classes > 0 ? classes : numClasses;
+    List<Integer> rangeIds = new ArrayList<>();
+    for (int r = 0; r < ranges; r++) {
+      rangeIds.add(r);
+    }
+    return sc.parallelize(rangeIds, ranges).mapPartitionsWithIndex((p, ids) -> {
+      int from = (int) ((long) n * p / ranges);
+      int to = (int) ((long) n * (p + 1) / ranges);
+      RangeReader r = new RangeReader(images, labels, hc.get(), from, to, recordBytes, check, null);
+      Iterator<Chunks.Rec> recs = new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return r.hasNext();
+        }
+
+        @Override
+        public Chunks.Rec next() {
+          return r.next()._2();
+        }
+      };
+      return Chunks.packInOrder(p, recs, recordBytes);
+    }, true).setName("convoy: IDX records in order of " + describe());
+  }
+
+  /**
+   * Reads records {@code [from, to)} of both files, one at a time; closes the files at the end.
+   * {@code partOf} (nullable: every record to partition 0) gives each record's partition.
+   */
   private static final class RangeReader implements Iterator<Tuple2<Integer, Chunks.Rec>> {
     private final String images;
     private final String labels;
@@ -164,7 +204,8 @@ public record IdxSource(String imagesPath, String labelsPath, int numClasses) im
           throw new IllegalArgumentException("IDX file " + labels + " record " + next + ": label " + label
               + " is outside the class range [0, " + classes + ")");
         }
-        Tuple2<Integer, Chunks.Rec> t = new Tuple2<>(partOf[next], new Chunks.Rec(next, label, px));
+        Tuple2<Integer, Chunks.Rec> t = new Tuple2<>(partOf == null ? 0 : partOf[next],
+            new Chunks.Rec(next, label, px));
         next++;
         if (next >= to) {
           close();

@@ -45,12 +45,18 @@ final class Replicas {
    *
    * @param batches mini-batches each replica trains this round, starting at its batch {@code firstBatch}
    * @param optState the averaged optimizer state, or null to start replicas from zero state
+   * @param sizes examples per partition (sizes the decoded partition's arrays up front)
    */
   record RoundInput(String dataId, ModelSpec spec, OptimizerSpec optimizer, LrSchedule schedule, GradientDescent mode,
       int batchSize, long seed, int epoch, int firstBatch, int batches, long globalStep, float[] params,
       float[] buffers, float[] optState, int optStep, boolean returnOptState, Augmentation augmentation,
-      Normalization norm)
+      Normalization norm, long[] sizes)
       implements Serializable {
+  }
+
+  /** The example count of {@code partition} in {@code sizes}, or -1 when not known. */
+  static int expected(long[] sizes, int partition) {
+    return sizes != null && partition < sizes.length ? (int) sizes[partition] : -1;
   }
 
   /** Batches per epoch of a replica holding {@code n} examples. */
@@ -66,7 +72,7 @@ final class Replicas {
   static Iterator<RoundResult> averagingRound(int partition, Iterator<BatchChunk> it, RoundInput in,
       TaskProgress progress) {
     SparkData.PartitionData d = TaskState.partition(in.dataId(), partition,
-        () -> SparkData.decode(partition, it, in.spec().input()));
+        () -> SparkData.decode(partition, it, in.spec().input(), expected(in.sizes(), partition)));
     long t0 = System.nanoTime();
     int n = d.size();
     RoundResult r = new RoundResult();
@@ -120,11 +126,12 @@ final class Replicas {
    * Inputs of one synchronous step (broadcast): the global batch {@code batch} of the epoch order
    * that the single-process trainer uses over all {@code total} examples. Position {@code r} of that
    * order means record number {@code base + r}, or {@code records[r]} when the record numbers are
-   * not contiguous ({@code records} non-null).
+   * not contiguous ({@code records} non-null). {@code sizes}: examples per partition.
    */
   record StepInput(String dataId, ModelSpec spec, int total, int base, Broadcast<int[]> records, int stepBatch,
       boolean shuffle, long seed, int epoch, int batch,
-      long globalStep, float[] params, float[] buffers, Augmentation augmentation, Normalization norm) implements Serializable {
+      long globalStep, float[] params, float[] buffers, Augmentation augmentation, Normalization norm, long[] sizes)
+      implements Serializable {
   }
 
   private record OrderKey(int total, int batch, long seed, int epoch, boolean shuffle) {
@@ -151,7 +158,7 @@ final class Replicas {
    */
   static Iterator<RoundResult> syncStep(int partition, Iterator<BatchChunk> it, StepInput in) {
     SparkData.PartitionData d = TaskState.partition(in.dataId(), partition,
-        () -> SparkData.decode(partition, it, in.spec().input()));
+        () -> SparkData.decode(partition, it, in.spec().input(), expected(in.sizes(), partition)));
     long t0 = System.nanoTime();
     int[] order = globalOrder(in.total(), in.stepBatch(), in.seed(), in.epoch(), in.shuffle());
     int start = in.batch() * in.stepBatch();

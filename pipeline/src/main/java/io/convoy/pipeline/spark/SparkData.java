@@ -5,6 +5,7 @@ import io.convoy.pipeline.data.MiniBatch;
 import io.convoy.pipeline.data.Normalization;
 import io.convoy.pipeline.model.TensorShape;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
@@ -132,42 +133,51 @@ final class SparkData {
     }
   }
 
-  /** Decodes a partition's Arrow chunks with a task-scoped child allocator that is closed before returning. */
+  /** {@link #decode(int, Iterator, TensorShape, int)} of a partition whose size is not known in advance. */
   static PartitionData decode(int partition, Iterator<BatchChunk> it, TensorShape shape) {
-    List<BatchChunk> chunks = new ArrayList<>();
-    int n = 0;
-    while (it.hasNext()) {
-      BatchChunk c = it.next();
-      chunks.add(c);
-      n += c.indices().length;
-    }
+    return decode(partition, it, shape, -1);
+  }
+
+  /**
+   * Decodes a partition's Arrow chunks with a task-scoped child allocator that is closed before
+   * returning. The chunks are decoded one at a time as the iterator yields them (a cached partition
+   * is deserialised lazily), so only one chunk's bytes are alive beside the output. {@code expected}
+   * is the partition's example count when the caller knows it (the output arrays are then allocated
+   * once, at their final size), or -1: they then grow as chunks arrive and are trimmed at the end.
+   */
+  static PartitionData decode(int partition, Iterator<BatchChunk> it, TensorShape shape, int expected) {
     int s = shape.size();
-    float[] x = new float[Math.multiplyExact(n, s)];
-    int[] y = new int[n];
-    int[] idx = new int[n];
-    float[] tmp = null;
-    int[] tmpY = null;
+    int cap = Math.max(0, expected);
+    float[] x = new float[Math.multiplyExact(cap, s)];
+    int[] y = new int[cap];
+    int[] idx = new int[cap];
     int at = 0;
     try (BufferAllocator a = taskAllocator("convoy: decode partition " + partition)) {
-      for (BatchChunk c : chunks) {
+      while (it.hasNext()) {
+        BatchChunk c = it.next();
         try (MiniBatch b = MiniBatch.fromIpcBytes(a, c.ipc())) {
           int m = b.size();
           if (m != c.indices().length) {
             throw new IllegalStateException("chunk of partition " + partition + " holds " + m + " rows but "
                 + c.indices().length + " record numbers");
           }
-          if (tmp == null || tmp.length < m * s) {
-            tmp = new float[m * s];
-            tmpY = new int[m];
+          if (at + m > y.length) {
+            int grown = Math.max(at + m, expected >= 0 ? at + m : y.length + (y.length >> 1) + m);
+            x = Arrays.copyOf(x, Math.multiplyExact(grown, s));
+            y = Arrays.copyOf(y, grown);
+            idx = Arrays.copyOf(idx, grown);
           }
-          b.copyPixelsTo(tmp);
-          b.copyLabelsTo(tmpY);
-          System.arraycopy(tmp, 0, x, at * s, m * s);
-          System.arraycopy(tmpY, 0, y, at, m);
+          b.copyPixelsTo(x, at * s);
+          b.copyLabelsTo(y, at);
           System.arraycopy(c.indices(), 0, idx, at, m);
           at += m;
         }
       }
+    }
+    if (at != y.length) {
+      x = Arrays.copyOf(x, at * s);
+      y = Arrays.copyOf(y, at);
+      idx = Arrays.copyOf(idx, at);
     }
     return new PartitionData(partition, x, y, idx);
   }

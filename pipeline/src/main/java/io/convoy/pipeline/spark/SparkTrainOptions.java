@@ -22,10 +22,19 @@ import io.convoy.pipeline.train.TrainOptions;
  * @param augmentation random flips/shifts of training images; null or {@link Augmentation#NONE} = none
  * @param normalization per-channel normalisation; null = computed from the training data in one
  *     distributed pass
+ * @param lrScaling PARAMETER_AVERAGING: how the replicas' learning rate grows with their number
+ *     ({@link LrScaling}); ignored by SYNC_SGD. Null means {@link LrScaling#NONE}.
  */
 public record SparkTrainOptions(TrainOptions train, Strategy strategy, int averagingPeriod,
     boolean averageOptimizerState, int partitions, String checkpointDir, boolean resume, Augmentation augmentation,
-    Normalization normalization) {
+    Normalization normalization, LrScaling lrScaling) {
+
+  /** Options without learning-rate scaling. */
+  public SparkTrainOptions(TrainOptions train, Strategy strategy, int averagingPeriod, boolean averageOptimizerState,
+      int partitions, String checkpointDir, boolean resume, Augmentation augmentation, Normalization normalization) {
+    this(train, strategy, averagingPeriod, averageOptimizerState, partitions, checkpointDir, resume, augmentation,
+        normalization, LrScaling.NONE);
+  }
 
   public SparkTrainOptions {
     if (train == null) {
@@ -49,6 +58,7 @@ public record SparkTrainOptions(TrainOptions train, Strategy strategy, int avera
     if (resume && checkpointDir == null) {
       throw new IllegalArgumentException("spark.resume = true needs spark.checkpoint-dir, got none");
     }
+    lrScaling = lrScaling == null ? LrScaling.NONE : lrScaling;
   }
 
   /** Defaults: once-per-epoch averaging with optimizer state, default parallelism, no checkpoints. */
@@ -59,36 +69,42 @@ public record SparkTrainOptions(TrainOptions train, Strategy strategy, int avera
   /** A copy with another partition count. */
   public SparkTrainOptions withPartitions(int p) {
     return new SparkTrainOptions(train, strategy, averagingPeriod, averageOptimizerState, p, checkpointDir, resume,
-        augmentation, normalization);
+        augmentation, normalization, lrScaling);
   }
 
   /** A copy with another averaging period. */
   public SparkTrainOptions withAveragingPeriod(int period) {
     return new SparkTrainOptions(train, strategy, period, averageOptimizerState, partitions, checkpointDir, resume,
-        augmentation, normalization);
+        augmentation, normalization, lrScaling);
   }
 
   /** A copy with checkpoints in {@code dir}, resuming from the latest when {@code resumeRun}. */
   public SparkTrainOptions withCheckpoints(String dir, boolean resumeRun) {
     return new SparkTrainOptions(train, strategy, averagingPeriod, averageOptimizerState, partitions, dir, resumeRun,
-        augmentation, normalization);
+        augmentation, normalization, lrScaling);
   }
 
   /** A copy with other training options. */
   public SparkTrainOptions withTrain(TrainOptions t) {
     return new SparkTrainOptions(t, strategy, averagingPeriod, averageOptimizerState, partitions, checkpointDir,
-        resume, augmentation, normalization);
+        resume, augmentation, normalization, lrScaling);
   }
 
   /** A copy with a fixed normalisation. */
   public SparkTrainOptions withNormalization(Normalization n) {
     return new SparkTrainOptions(train, strategy, averagingPeriod, averageOptimizerState, partitions, checkpointDir,
-        resume, augmentation, n);
+        resume, augmentation, n, lrScaling);
+  }
+
+  /** A copy with another learning-rate scaling (see {@link LrScaling}). */
+  public SparkTrainOptions withLrScaling(LrScaling s) {
+    return new SparkTrainOptions(train, strategy, averagingPeriod, averageOptimizerState, partitions, checkpointDir,
+        resume, augmentation, normalization, s);
   }
 
   /** A copy with augmentation. */
   public SparkTrainOptions withAugmentation(Augmentation a) {
     return new SparkTrainOptions(train, strategy, averagingPeriod, averageOptimizerState, partitions, checkpointDir,
-        resume, a, normalization);
+        resume, a, normalization, lrScaling);
   }
 }

@@ -10,6 +10,7 @@ import io.convoy.pipeline.model.ModelSpec;
 import io.convoy.pipeline.model.Network;
 import io.convoy.pipeline.model.TensorShape;
 import io.convoy.pipeline.optim.Optimizer;
+import io.convoy.pipeline.optim.OptimizerSpec;
 import io.convoy.pipeline.progress.LiveProgress;
 import io.convoy.pipeline.progress.TaskProgress;
 import io.convoy.pipeline.train.EpochMetrics;
@@ -51,9 +52,11 @@ import org.apache.spark.storage.StorageLevel;
  * A {@link DataSource} is read by tasks (the driver reads headers only). Records are assigned to
  * partitions once by a permutation seeded with the run's seed; each partition is stored as
  * normalised {@code MiniBatch}es in Arrow IPC form ({@link BatchChunk}) in an RDD persisted
- * {@code MEMORY_AND_DISK_SER}. Tasks decode their partition with a task-scoped child allocator and
- * keep the decoded floats in an executor-side cache between rounds (dropped under memory pressure).
- * The normalisation, unless given, is computed in one distributed pass.
+ * {@code DISK_ONLY} ({@link #CACHE}). Tasks decode their partition with a task-scoped child allocator,
+ * one chunk at a time, and keep the decoded floats in an executor-side cache between rounds (dropped
+ * under memory pressure, then decoded again from the local disk copy): the decoded floats are the
+ * only in-memory copy of the data set. The normalisation, unless given, is computed in one
+ * distributed pass.
  *
  * <h2>Batch sizes</h2>
  * <ul>
@@ -61,9 +64,10 @@ import org.apache.spark.storage.StorageLevel;
  *       ({@code train.batch-size}), on its own shard shuffled per epoch. This keeps the per-step
  *       gradient noise and the learning rate of single-process training (the setting measured with
  *       PyTorch: batch 128 per replica), at the price that R replicas make 1/R of the steps per
- *       epoch each. With one partition this is exactly the single-process trainer: same shuffles,
- *       dropout and augmentation seeds, same arithmetic, so the parameters are bit-identical to
- *       {@code LocalTrainer}'s (with {@code averageOptimizerState}).</li>
+ *       epoch each; {@link SparkTrainOptions#lrScaling()} can raise the replicas' rate to make up
+ *       for it (never with one partition). With one partition this is exactly the single-process
+ *       trainer: same shuffles, dropout and augmentation seeds, same arithmetic, so the parameters
+ *       are bit-identical to {@code LocalTrainer}'s (with {@code averageOptimizerState}).</li>
  *   <li>SYNC_SGD: every step is the global batch {@code train.batch-size} of the single-process
  *       epoch order; each partition computes the gradient over the examples of that batch it holds
  *       (about B/P of them; the shares always sum to B, for any partition count), scaled by
@@ -92,6 +96,13 @@ import org.apache.spark.storage.StorageLevel;
 public final class SparkTrainer {
   private static final System.Logger LOG = System.getLogger(SparkTrainer.class.getName());
   private static final Pattern CHECKPOINT = Pattern.compile("epoch-(\\d+)\\.ckpt");
+  /**
+   * Storage level of the training, validation and test mini-batches. Tasks work on the decoded
+   * floats they keep between rounds ({@code TaskState}), so a second serialised copy in Spark's
+   * storage memory would only double the data set's share of the heap; on disk it costs nothing
+   * until a decoded partition is dropped or a task is retried elsewhere.
+   */
+  static final StorageLevel CACHE = StorageLevel.DISK_ONLY();
   /** File name of the best model (early stopping) in the checkpoint folder. */
   static final String BEST = "best.model";
 
@@ -201,10 +212,12 @@ public final class SparkTrainer {
     try {
       name("convoy: load training data " + trainSrc.describe());
       JavaRDD<DataChunk> raw = trainSrc.load(sc, parts, t.seed(), spec.numClasses())
-          .setName("convoy: training records (raw)").persist(StorageLevel.MEMORY_AND_DISK_SER());
-      cached.add(raw);
+          .setName("convoy: training records (raw)");
       Normalization norm = o.normalization();
       if (norm == null) {
+        // read twice (statistics, then the mini-batches): keep the records rather than reading them again
+        raw.persist(StorageLevel.MEMORY_AND_DISK_SER());
+        cached.add(raw);
         name("convoy: normalisation statistics of " + trainSrc.describe());
         norm = SparkData.computeNormalization(raw, spec.input());
         LOG.log(System.Logger.Level.INFO, "convoy: computed " + norm);
@@ -215,12 +228,12 @@ public final class SparkTrainer {
             + spec.input() + " has " + spec.input().c());
       }
       JavaRDD<BatchChunk> data = SparkData.toArrow(raw, spec.input(), norm, spec.numClasses())
-          .setName("convoy: training mini-batches (Arrow IPC)").persist(StorageLevel.MEMORY_AND_DISK_SER());
+          .setName("convoy: training mini-batches (Arrow IPC)").persist(CACHE);
       cached.add(data);
       name("convoy: cache training mini-batches");
       Layout layout = layout(data, parts);
       long[] sizes = layout.sizes();
-      raw.unpersist(false);
+      raw.unpersist(false);   // a no-op unless the statistics pass cached it
       long total = 0;
       for (long s : sizes) {
         total += s;
@@ -278,7 +291,7 @@ public final class SparkTrainer {
     name("convoy: load " + what + " data " + src.describe());
     JavaRDD<BatchChunk> rdd = SparkData.toArrow(src.load(sc, parts, seed, spec.numClasses()), spec.input(), norm,
         spec.numClasses()).setName("convoy: " + what + " mini-batches (Arrow IPC)")
-        .persist(StorageLevel.MEMORY_AND_DISK_SER());
+        .persist(CACHE);
     cached.add(rdd);
     return rdd;
   }
@@ -357,12 +370,12 @@ public final class SparkTrainer {
       double valAcc = Double.NaN;
       if (val != null) {
         name("convoy: epoch " + epoch + " validation");
-        valAcc = evaluateSums(spec, st.params, st.buffers, val, valId, false, true).accuracy();
+        valAcc = evaluateSums(spec, st.params, st.buffers, val, valId, false, true, evalBatch(t)).accuracy();
       }
       double testAcc = Double.NaN;
       if (tst != null) {
         name("convoy: epoch " + epoch + " test");
-        testAcc = evaluateSums(spec, st.params, st.buffers, tst, testId, false, true).accuracy();
+        testAcc = evaluateSums(spec, st.params, st.buffers, tst, testId, false, true, evalBatch(t)).accuracy();
       }
       EpochMetrics m = new EpochMetrics(epoch, tot.lossSum / Math.max(1, tot.count),
           (double) tot.correct / Math.max(1, tot.count), valAcc, testAcc, tot.count / Math.max(epochSeconds, 1e-9),
@@ -431,15 +444,15 @@ public final class SparkTrainer {
     int rounds = Math.max(1, (maxBatches + period - 1) / period);
     try (LiveProgress live = LiveProgress.attach(sc.sc(), l)) {
       for (int r = 0; r < rounds; r++) {
-        averagingRound(spec, o, norm, aug, data, dataId, epoch, r, rounds, period, maxBatches, replicaBatches, st,
-            tot, l, live);
+        averagingRound(spec, o, norm, aug, data, dataId, sizes, epoch, r, rounds, period, maxBatches, replicaBatches,
+            st, tot, l, live);
       }
     }
   }
 
   /** Round {@code r} of an epoch: one Spark job, then the average of the replicas. */
   private void averagingRound(ModelSpec spec, SparkTrainOptions o, Normalization norm, Augmentation aug,
-      JavaRDD<BatchChunk> data, String dataId, int epoch, int r, int rounds, int period, int maxBatches,
+      JavaRDD<BatchChunk> data, String dataId, long[] sizes, int epoch, int r, int rounds, int period, int maxBatches,
       int[] replicaBatches, State st, Totals tot, TrainingListener l, LiveProgress live) {
     TrainOptions t = o.train();
     int parts = replicaBatches.length;
@@ -451,9 +464,11 @@ public final class SparkTrainer {
       taskBatches += Math.max(0, Math.min(nb, end) - first);
     }
     long r0 = System.nanoTime();
-    Replicas.RoundInput in = new Replicas.RoundInput(dataId, spec, t.optimizer(), t.schedule(), t.mode(),
+    // the replicas' rate: the configured one scaled for their number (factor 1 for one replica)
+    OptimizerSpec opt = t.optimizer().withLearningRate(t.optimizer().learningRate() * o.lrScaling().factor(parts));
+    Replicas.RoundInput in = new Replicas.RoundInput(dataId, spec, opt, t.schedule(), t.mode(),
         t.batchSize(), t.seed(), epoch, first, period, st.globalStep, st.params, st.buffers,
-        withState ? st.optState : null, st.optStep, withState, aug, norm);
+        withState ? st.optState : null, st.optStep, withState, aug, norm, sizes);
     Broadcast<Replicas.RoundInput> b = sc.broadcast(in);
     // captured by the closure, not broadcast, so that every task gets its own accumulator copies
     TaskProgress progress = live.startRound(epoch, first, end - first, maxBatches, taskBatches);
@@ -480,7 +495,7 @@ public final class SparkTrainer {
     st.optStep += res.maxSteps;
     st.globalStep += res.maxSteps;
     int lastBatch = Math.min(maxBatches, (r + 1) * period) - 1;
-    tot.lastRate = t.schedule().rate(t.optimizer().learningRate(), epoch, lastBatch, maxBatches);
+    tot.lastRate = t.schedule().rate(opt.learningRate(), epoch, lastBatch, maxBatches);
     tot.add(res, (System.nanoTime() - r0) / 1e9);
     // the loss of the batches that live progress has not reported yet
     l.onBatch(epoch, lastBatch, maxBatches, live.unreportedLoss(res.lossSum, res.count));
@@ -532,7 +547,7 @@ public final class SparkTrainer {
       records = sc.broadcast(all);
     }
     try {
-      syncSteps(spec, o, norm, aug, data, dataId, (int) base, records, total, epoch, st, opt, tot, l);
+      syncSteps(spec, o, norm, aug, data, dataId, layout.sizes(), (int) base, records, total, epoch, st, opt, tot, l);
     } finally {
       if (records != null) {
         records.destroy();
@@ -541,8 +556,8 @@ public final class SparkTrainer {
   }
 
   private void syncSteps(ModelSpec spec, SparkTrainOptions o, Normalization norm, Augmentation aug,
-      JavaRDD<BatchChunk> data, String dataId, int base, Broadcast<int[]> records, int total, int epoch, State st,
-      Optimizer opt, Totals tot, TrainingListener l) {
+      JavaRDD<BatchChunk> data, String dataId, long[] sizes, int base, Broadcast<int[]> records, int total, int epoch,
+      State st, Optimizer opt, Totals tot, TrainingListener l) {
     TrainOptions t = o.train();
     int parts = data.getNumPartitions();
     int stepBatch = t.mode().stepBatch(t.batchSize(), total);
@@ -551,7 +566,7 @@ public final class SparkTrainer {
     for (int s = 0; s < steps; s++) {
       long r0 = System.nanoTime();
       Replicas.StepInput in = new Replicas.StepInput(dataId, spec, total, base, records, stepBatch, shuffle, t.seed(),
-          epoch, s, st.globalStep, st.params, st.buffers, aug, norm);
+          epoch, s, st.globalStep, st.params, st.buffers, aug, norm, sizes);
       Broadcast<Replicas.StepInput> b = sc.broadcast(in);
       RoundResult res;
       try {
@@ -746,16 +761,25 @@ public final class SparkTrainer {
           .setName("convoy: evaluation mini-batches (Arrow IPC)");
       name("convoy: evaluate on " + data.describe());
       try {
-        return evaluateSums(spec, model.params(), model.buffers(), chunks, "eval-" + UUID.randomUUID(), true, false);
+        return evaluateSums(spec, model.params(), model.buffers(), chunks, "eval-" + UUID.randomUUID(), true, false,
+            Inference.BATCH);
       } finally {
         restore(saved);
       }
     });
   }
 
+  /**
+   * Examples per inference call when evaluating during training: the replicas' workspace batch, so
+   * that evaluation runs on the task thread's training network instead of building a second one.
+   */
+  private static int evalBatch(TrainOptions t) {
+    return Math.max(1, Math.min(t.batchSize(), Replicas.WORKSPACE));
+  }
+
   private Evaluation evaluateSums(ModelSpec spec, float[] params, float[] buffers, JavaRDD<BatchChunk> chunks,
-      String dataId, boolean confusion, boolean cache) {
-    Broadcast<Inference.ModelInput> b = sc.broadcast(new Inference.ModelInput(dataId, spec, params, buffers));
+      String dataId, boolean confusion, boolean cache, int batch) {
+    Broadcast<Inference.ModelInput> b = sc.broadcast(new Inference.ModelInput(dataId, spec, params, buffers, batch));
     try {
       Inference.Sums s = chunks.mapPartitionsWithIndex((p, it) -> Inference.evaluate(p, it, b.value(), confusion,
           cache), false).treeAggregate(new Inference.Sums(), Inference.Sums::merge, Inference.Sums::merge);
@@ -802,33 +826,22 @@ public final class SparkTrainer {
       checkSource("prediction data", spec, data);
       int parts = Math.max(1, sc.defaultParallelism());
       name("convoy: load prediction data " + data.describe());
-      JavaRDD<DataChunk> raw = data.load(sc, parts, 0L, 0);
+      // sources that can read in record order need neither the loading shuffle nor a sort
+      JavaRDD<DataChunk> ordered = data.loadInOrder(sc, parts, 0);
+      JavaRDD<DataChunk> raw = ordered != null ? ordered : data.load(sc, parts, 0L, 0);
       Normalization n = norm != null ? norm : SparkData.computeNormalization(raw, spec.input());
-      JavaRDD<BatchChunk> chunks = SparkData.toArrow(raw, spec.input(), n, spec.numClasses());
       Broadcast<Inference.ModelInput> b = sc.broadcast(new Inference.ModelInput("predict", spec, model.params(),
           model.buffers()));
-      List<StructField> fields = new ArrayList<>();
-      fields.add(DataTypes.createStructField("index", DataTypes.LongType, false));
-      fields.add(DataTypes.createStructField("label", DataTypes.IntegerType, false));
-      fields.add(DataTypes.createStructField("predicted", DataTypes.IntegerType, false));
-      for (int c = 0; c < spec.numClasses(); c++) {
-        fields.add(DataTypes.createStructField("p" + c, DataTypes.FloatType, false));
-      }
-      StructType schema = DataTypes.createStructType(fields);
       Path out = new Path(outputPath);
       Path tmp = new Path(out.getParent(), "._convoy-tmp-" + out.getName() + "-" + UUID.randomUUID());
       try {
-        JavaRDD<Row> rows = chunks.mapPartitionsWithIndex((p, it) -> Inference.predict(p, it, b.value()), false)
-            .cache();
-        Dataset<Row> df = spark.createDataFrame(rows, schema).orderBy("index").coalesce(parts);
-        name("convoy: write predictions to " + outputPath);
-        if ("parquet".equals(format)) {
-          df.write().parquet(tmp.toString());
+        long count;
+        name("convoy: predict " + data.describe() + " to " + outputPath);
+        if (ordered != null && "csv".equals(format)) {
+          count = writeCsvInOrder(ordered, b, n, tmp);
         } else {
-          df.write().option("header", "true").csv(tmp.toString());
+          count = writeWithSpark(spec, ordered != null ? ordered : raw, ordered == null, b, n, tmp, format, parts);
         }
-        long count = rows.count();
-        rows.unpersist(false);
         FileSystem fs = out.getFileSystem(sc.hadoopConfiguration());
         if (fs.exists(out) && !fs.delete(out, true)) {
           throw new IllegalStateException("cannot replace existing output " + out);
@@ -852,6 +865,54 @@ public final class SparkTrainer {
         restore(saved);
       }
     });
+  }
+
+  /**
+   * One Spark job: every task predicts its contiguous range of records and writes it as one CSV part
+   * file (header line first, like Spark's CSV writer) into {@code folder}, then the driver adds
+   * {@code _SUCCESS}. The part files in name order hold the rows in record order.
+   */
+  private long writeCsvInOrder(JavaRDD<DataChunk> ordered, Broadcast<Inference.ModelInput> b, Normalization n,
+      Path folder) throws IOException {
+    HadoopConf hc = new HadoopConf(sc.hadoopConfiguration());
+    String dir = folder.toString();
+    FileSystem fs = folder.getFileSystem(sc.hadoopConfiguration());
+    fs.mkdirs(folder);
+    long count = ordered.mapPartitionsWithIndex((p, it) -> List.of(Inference.writeCsv(p, it, b.value(), n, dir,
+        hc.get())).iterator(), false).fold(0L, Long::sum);
+    fs.create(new Path(folder, "_SUCCESS"), true).close();
+    return count;
+  }
+
+  /**
+   * Parquet output, or CSV from a source that cannot read in record order: rows through a DataFrame,
+   * sorted by record number when {@code sort} (records arrive in the load's random partitions).
+   */
+  private long writeWithSpark(ModelSpec spec, JavaRDD<DataChunk> raw, boolean sort,
+      Broadcast<Inference.ModelInput> b, Normalization n, Path folder, String format, int parts) {
+    List<StructField> fields = new ArrayList<>();
+    fields.add(DataTypes.createStructField("index", DataTypes.LongType, false));
+    fields.add(DataTypes.createStructField("label", DataTypes.IntegerType, false));
+    fields.add(DataTypes.createStructField("predicted", DataTypes.IntegerType, false));
+    for (int c = 0; c < spec.numClasses(); c++) {
+      fields.add(DataTypes.createStructField("p" + c, DataTypes.FloatType, false));
+    }
+    StructType schema = DataTypes.createStructType(fields);
+    JavaRDD<Row> rows = raw.mapPartitions(it -> Inference.predictRows(it, b.value(), n), true).cache();
+    try {
+      Dataset<Row> df = spark.createDataFrame(rows, schema);
+      if (sort) {
+        df = df.orderBy("index").coalesce(parts);
+      }
+      if ("parquet".equals(format)) {
+        df.write().parquet(folder.toString());
+      } else {
+        df.write().option("header", "true").csv(folder.toString());
+      }
+      return rows.count();
+    } finally {
+      rows.unpersist(false);
+    }
   }
 
   // ------------------------------------------------------------------------------------ checks

@@ -145,4 +145,54 @@ class NetworkTest {
         () -> net.forwardBackward(new float[5], p.clone(), new float[0], x, new int[2], 2, 0L));
     assertEquals("params must hold at least 87050 floats, got 5", e.getMessage());
   }
+
+  @Test
+  void inferenceForwardMatchesTheTrainingLayersAndReportsClasses() {
+    // the reference CNN has two 2x2 max-pooling layers, which inference runs without recording argmax
+    ModelSpec spec = ModelSpec.referenceCnn();
+    Network net = new Network(spec, 16);
+    float[] p = new float[net.numParams()];
+    float[] b = new float[net.numBuffers()];
+    net.initParams(p, b, InitKind.HE, 5L);
+    SplittableRandom rnd = new SplittableRandom(9);
+    int batch = 13;
+    float[] x = new float[batch * 784];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rnd.nextGaussian();
+    }
+    x[3 * 784 + 100] = Float.NaN;   // a NaN input must come out as NaN for that example only, as in training mode
+    int[] y = new int[batch];
+    for (int i = 0; i < batch; i++) {
+      y[i] = rnd.nextInt(10);
+    }
+    float[] logits = net.forwardOutput(p, b, x, batch, false, 0L).clone();
+    float[] probs = new float[batch * 10];
+    net.predict(p, b, x, batch, probs);
+    float[] expect = new float[batch * 10];
+    io.convoy.kernels.Activations.softmaxForward(expect, logits, batch, 10);
+    assertArrayEquals(expect, probs);
+    assertTrue(Float.isNaN(probs[3 * 10]));
+    assertTrue(!Float.isNaN(probs[4 * 10]));
+
+    int[] predicted = new int[batch];
+    float loss = net.evaluate(p, b, x, y, batch, predicted);
+    int correct = net.lastCorrect();
+    assertEquals(loss, net.evaluate(p, b, x, y, batch), 0f, "the predicted classes change nothing else");
+    int count = 0;
+    for (int i = 0; i < batch; i++) {
+      if (i == 3) {
+        continue;   // NaN logits: no class is larger
+      }
+      int best = 0;
+      for (int c = 1; c < 10; c++) {
+        if (logits[i * 10 + c] > logits[i * 10 + best]) {
+          best = c;
+        }
+      }
+      assertEquals(best, predicted[i], "example " + i);
+      count += best == y[i] ? 1 : 0;
+    }
+    assertEquals(count + (predicted[3] == y[3] ? 1 : 0), correct);
+    assertThrows(IllegalArgumentException.class, () -> net.evaluate(p, b, x, y, batch, new int[batch - 1]));
+  }
 }

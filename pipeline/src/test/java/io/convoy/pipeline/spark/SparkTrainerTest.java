@@ -293,4 +293,100 @@ class SparkTrainerTest {
     e = assertThrows(IllegalArgumentException.class, () -> so.withPartitions(-2));
     assertTrue(e.getMessage().contains("spark.partitions"), e.getMessage());
   }
+
+  static List<String> csvRows(Path folder) throws Exception {
+    List<String> lines = new ArrayList<>();
+    try (var files = Files.list(folder)) {
+      for (Path p : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith("part-")).sorted()::iterator) {
+        lines.addAll(Files.readAllLines(p));
+      }
+    }
+    return lines;
+  }
+
+  @Test
+  void predictionReadInRecordOrderEqualsTheSortedSparkOutput() throws Exception {
+    ModelSpec spec = ModelSpec.kerasCourse();
+    io.convoy.pipeline.model.Network net = new io.convoy.pipeline.model.Network(spec, 1);
+    float[] params = new float[net.numParams()];
+    float[] buffers = new float[net.numBuffers()];
+    net.initParams(params, buffers, io.convoy.pipeline.model.InitKind.HE, 21L);
+    SavedModel model = new SavedModel(spec, params, buffers, Map.of());
+    Normalization norm = new Normalization(new float[] {0.29f}, new float[] {0.35f});
+    IdxSource test = new IdxSource(test1k[0], test1k[1]);
+    assertTrue(test.loadInOrder(JavaSparkContextHolder.of(spark), 2, 10) != null);
+    // the IDX source reads in record order (one job, CSV written by the tasks); the filtered source cannot,
+    // so it goes through load, a DataFrame sort and Spark's CSV writer
+    DataSource unordered = new FilteredSource(test, 0, 1);
+    assertEquals(null, unordered.loadInOrder(JavaSparkContextHolder.of(spark), 2, 10));
+    assertEquals(1000, trainer.predict(model, norm, test, tmp.resolve("ordered.csv").toUri().toString()));
+    assertEquals(1000, trainer.predict(model, norm, unordered, tmp.resolve("sorted.csv").toUri().toString()));
+    List<String> a = csvRows(tmp.resolve("ordered.csv"));
+    List<String> b = csvRows(tmp.resolve("sorted.csv"));
+    assertEquals(b.get(0), a.get(0));
+    assertEquals(b.stream().filter(l -> !l.startsWith("index")).toList(),
+        a.stream().filter(l -> !l.startsWith("index")).toList());
+    for (int i = 1; i <= 5; i++) {
+      assertEquals(String.valueOf(i - 1), a.get(i).split(",")[0]);
+    }
+    assertTrue(Files.exists(tmp.resolve("ordered.csv").resolve("_SUCCESS")));
+  }
+
+  @Test
+  void decodingKnowsOrLearnsThePartitionSize() {
+    IdxSource src = new IdxSource(small[0], small[1]);
+    Normalization norm = new Normalization(new float[] {0.29f}, new float[] {0.35f});
+    List<BatchChunk> chunks = SparkData.toArrow(src.load(JavaSparkContextHolder.of(spark), 1, 3L, 10),
+        src.shape(), norm, 10).collect();
+    int n = 0;
+    for (BatchChunk c : chunks) {
+      n += c.indices().length;
+    }
+    assertEquals(600, n);
+    assertTrue(chunks.size() > 1, "several chunks, so that the arrays grow");
+    SparkData.PartitionData known = SparkData.decode(0, chunks.iterator(), src.shape(), n);
+    SparkData.PartitionData learnt = SparkData.decode(0, chunks.iterator(), src.shape(), -1);
+    assertArrayEquals(known.x(), learnt.x());
+    assertArrayEquals(known.labels(), learnt.labels());
+    assertArrayEquals(known.indices(), learnt.indices());
+    assertEquals(600 * 784, learnt.x().length);
+    ImageSet set = read(small);
+    float[] x = new float[784];
+    int[] y = new int[1];
+    int r = known.indices()[7];
+    io.convoy.pipeline.data.Batcher.fill(set, new int[] {r}, 0, 1, norm, null, 0L, x, y);
+    assertArrayEquals(x, java.util.Arrays.copyOfRange(known.x(), 7 * 784, 8 * 784));
+    assertEquals(y[0], known.labels()[7]);
+  }
+
+  @Test
+  void lrScalingMultipliesTheReplicasRateAndLeavesOnePartitionAlone() {
+    ModelSpec spec = ModelSpec.kerasCourse();
+    IdxSource src = new IdxSource(small[0], small[1]);
+    TrainOptions o = TrainOptions.of(1, 50, OptimizerSpec.adam(1e-3f), 17L);
+    SparkTrainOptions avg = SparkTrainOptions.of(o, Strategy.PARAMETER_AVERAGING).withAveragingPeriod(3);
+    // two replicas with linear scaling train exactly as two replicas given twice the rate
+    TrainResult linear = trainer.train(spec, avg.withPartitions(2).withLrScaling(LrScaling.LINEAR), src, null, null,
+        null);
+    TrainResult doubled = trainer.train(spec, avg.withPartitions(2).withTrain(TrainOptions.of(1, 50,
+        OptimizerSpec.adam(2e-3f), 17L)), src, null, null, null);
+    TrainResult plain = trainer.train(spec, avg.withPartitions(2), src, null, null, null);
+    assertArrayEquals(doubled.params(), linear.params());
+    assertTrue(maxAbsDiff(plain.params(), linear.params()) > 0f);
+    assertEquals(2e-3f, (float) linear.history().get(0).learningRate());
+    // one replica: every scaling is the factor 1
+    TrainResult one = trainer.train(spec, avg.withPartitions(1).withLrScaling(LrScaling.SQRT), src, null, null, null);
+    TrainResult oneNone = trainer.train(spec, avg.withPartitions(1), src, null, null, null);
+    assertArrayEquals(oneNone.params(), one.params());
+    assertEquals(1f, LrScaling.LINEAR.factor(1));
+    assertEquals((float) Math.sqrt(8), LrScaling.SQRT.factor(8));
+    assertEquals(8f, LrScaling.LINEAR.factor(8));
+  }
+
+  /** The Java context of a session. */
+  static final class JavaSparkContextHolder {
+    static org.apache.spark.api.java.JavaSparkContext of(SparkSession s) {
+      return org.apache.spark.api.java.JavaSparkContext.fromSparkContext(s.sparkContext());
+    }
+  }
 }
