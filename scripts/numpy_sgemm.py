@@ -1,15 +1,23 @@
 #!/usr/bin/python3
 """OpenBLAS peer for Convoy's SGEMM: float32 matmul GFLOPS through Debian's numpy.
 
-Same shapes as kernels/src/test/java/io/convoy/kernels/bench/GemmBench.java. Set the thread count
-with the environment before Python starts (numpy reads it once), for example:
+Same shapes as kernels/src/test/java/io/convoy/kernels/bench/GemmBench.java unless shapes are given
+as op:m:n:k arguments (op = NN, NT, TN or TT). Set the thread count with the environment before Python
+starts (numpy reads it once), for example:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/numpy_sgemm.py
+    OPENBLAS_NUM_THREADS=2 /usr/bin/python3 scripts/numpy_sgemm.py --json --seconds 0.5 NN:1024:1024:1024
+    /usr/bin/python3 scripts/numpy_sgemm.py --info      # one JSON line: numpy, the BLAS it loaded
+
+--json prints one JSON object per shape (and one "info" object first) instead of the table; this is
+what `bin/convoy bench` reads.
 
 Prints which BLAS library is loaded (from /proc/self/maps) and, when OpenBLAS exposes it, the
 core type (kernel) it chose, so the numbers can be reported with their configuration.
 """
+import argparse
 import ctypes
+import json
 import os
 import sys
 import time
@@ -71,6 +79,7 @@ def operand(rng, rows, cols, trans):
 
 
 def gflops(ta, tb, m, n, k, budget=1.0):
+    """Best (wall, process-CPU) GFLOPS over rounds of about 2 GFLOP each, for `budget` seconds."""
     rng = np.random.default_rng(1)
     a = operand(rng, m, k, ta)
     b = operand(rng, k, n, tb)
@@ -91,21 +100,68 @@ def gflops(ta, tb, m, n, k, budget=1.0):
             return best, best_cpu
 
 
+def blas_summary(libs, details):
+    openblas = [p for p in libs if "openblas" in os.path.basename(p)]
+    if openblas:
+        return "OpenBLAS " + os.path.basename(openblas[0])
+    if any("mkl" in p for p in libs):
+        return "MKL"
+    if any("blis" in p for p in libs):
+        return "BLIS"
+    blas = [p for p in libs if "blas" in os.path.basename(p)]
+    return ("reference BLAS " + blas[0]) if blas else "none loaded"
+
+
+def parse_shape(text):
+    f = text.split(":")
+    if len(f) != 4 or len(f[0]) != 2 or any(c not in "NT" for c in f[0]):
+        raise SystemExit("numpy_sgemm.py: shape must be op:m:n:k with op in NN, NT, TN, TT, got " + text)
+    return (text, f[0][0] == "T", f[0][1] == "T", int(f[1]), int(f[2]), int(f[3]))
+
+
 def main():
+    p = argparse.ArgumentParser(description="float32 SGEMM GFLOPS through numpy's BLAS")
+    p.add_argument("shapes", nargs="*", help="op:m:n:k (default: GemmBench's shapes)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--info", action="store_true", help="only the versions and the BLAS in use (JSON)")
+    p.add_argument("--seconds", type=float, default=1.0, help="time budget per shape")
+    args = p.parse_args()
+    # a product first, so that a lazily loaded BLAS is mapped
+    np.matmul(np.ones((64, 64), np.float32), np.ones((64, 64), np.float32))
     libs = loaded_blas()
+    details = openblas_info(libs)
+    shapes = [parse_shape(s) for s in args.shapes] if args.shapes else SHAPES
+    if args.json or args.info:
+        record = {"peer": "numpy", "what": "info", "numpy": np.__version__, "python": sys.version.split()[0],
+                  "blas": blas_summary(libs, details), "blas_libraries": libs}
+        if "openblas_get_corename" in details:
+            record["blas_core"] = details["openblas_get_corename"]
+        if "threads" in details:
+            record["blas_threads"] = details["threads"]
+        for var in ("OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            record[var] = os.environ.get(var)
+        print(json.dumps(record), flush=True)
+        if args.info:
+            return
+        for label, ta, tb, m, n, k in shapes:
+            g, gc = gflops(ta, tb, m, n, k, args.seconds)
+            op = ("T" if ta else "N") + ("T" if tb else "N")
+            print(json.dumps({"peer": "numpy", "what": "sgemm", "shape": "%s:%d:%d:%d" % (op, m, n, k),
+                              "label": label, "gflops": g, "cpu_gflops": gc}), flush=True)
+        return
     print("numpy", np.__version__, "python", sys.version.split()[0])
     print("BLAS libraries mapped:", ", ".join(libs) or "none found")
-    for key, value in openblas_info(libs).items():
+    for key, value in details.items():
         print(f"  {key}: {value}")
     for var in ("OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         print(f"  {var}={os.environ.get(var, '(unset)')}")
     # cpu GF/s divides by the process CPU time (all BLAS threads): with one thread it stays close to
     # the single-tenant figure when other jobs share the cores; wall GF/s is the usual figure.
-    print(f"{'shape':<14} {'op':<3} {'m':>5} {'n':>5} {'k':>5} {'wall GF/s':>10} {'cpu GF/s':>10}")
-    for label, ta, tb, m, n, k in SHAPES:
-        g, gc = gflops(ta, tb, m, n, k)
+    print(f"{'shape':<18} {'op':<3} {'m':>5} {'n':>5} {'k':>5} {'wall GF/s':>10} {'cpu GF/s':>10}")
+    for label, ta, tb, m, n, k in shapes:
+        g, gc = gflops(ta, tb, m, n, k, args.seconds)
         op = ("T" if ta else "N") + ("T" if tb else "N")
-        print(f"{label:<14} {op:<3} {m:>5} {n:>5} {k:>5} {g:>10.1f} {gc:>10.1f}")
+        print(f"{label:<18} {op:<3} {m:>5} {n:>5} {k:>5} {g:>10.1f} {gc:>10.1f}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The entry point of the runnable jar and of {@code bin/convoy}:
- * {@code train|evaluate|predict|preprocess <config file> [key=value ...] [--resume[=<checkpoint>]]}.
+ * {@code train|evaluate|predict|preprocess <config file> [key=value ...] [--resume[=<checkpoint>]]},
+ * {@code report <run dir>} and {@code bench [config] [key=value ...]}.
  *
  * <p>Exit codes: 0 success, 2 a configuration or usage error, 1 any other failure. Errors print one line
  * on stderr ({@code convoy: <message>}); the stack trace follows only with {@code -Dconvoy.trace=true}.
@@ -22,7 +23,7 @@ public final class Main {
   public static final int RUNTIME_ERROR = 1;
 
   static final String USAGE = "usage: convoy <train|evaluate|predict|preprocess> <config file> [key=value ...]"
-      + " [--resume[=<checkpoint dir>]] | convoy report <run dir>";
+      + " [--resume[=<checkpoint dir>]] | convoy report <run dir> | convoy bench [config] [key=value ...]";
 
   private Main() {}
 
@@ -43,6 +44,21 @@ public final class Main {
       } catch (JobConfigException e) {
         return fail(err, e, CONFIG_ERROR);
       } catch (RuntimeException e) {
+        return fail(err, e, RUNTIME_ERROR);
+      }
+    }
+    if (args.length > 0 && args[0].equals("bench")) {
+      try {
+        io.convoy.jobs.bench.BenchJob.Outcome o = io.convoy.jobs.bench.BenchJob.run(List.of(args).subList(1, args.length),
+            out);
+        if (o.failures() > 0) {
+          err.println("convoy: " + o.failures() + " benchmark run(s) failed; the others are in " + o.benchJson());
+          return RUNTIME_ERROR;
+        }
+        return 0;
+      } catch (JobConfigException e) {
+        return fail(err, e, CONFIG_ERROR);
+      } catch (RuntimeException | Error e) {
         return fail(err, e, RUNTIME_ERROR);
       }
     }
@@ -131,8 +147,8 @@ public final class Main {
       }
       String name = args[0];
       if (!List.of("train", "evaluate", "predict", "preprocess").contains(name)) {
-        throw new JobConfigException("usage: unknown command '" + name + "', expected train, evaluate, predict, preprocess"
-            + " or report. "
+        throw new JobConfigException("usage: unknown command '" + name + "', expected train, evaluate, predict, preprocess,"
+            + " report or bench. "
             + USAGE);
       }
       File file = new File(args[1]);

@@ -39,6 +39,11 @@ final class SparkData {
     return Root.ROOT.getAllocatedMemory();
   }
 
+  /** The most bytes this JVM's Arrow root allocator has handed out at once since it was made. */
+  static long arrowPeakBytes() {
+    return Root.ROOT.getPeakMemoryAllocation();
+  }
+
   /**
    * Per-channel mean and standard deviation of {@code pixel / 255}, in one pass (treeAggregate of
    * integer sums), with the same arithmetic as {@link Normalization#compute(ImageSet)}, so both give

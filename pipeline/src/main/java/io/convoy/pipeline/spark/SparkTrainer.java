@@ -506,6 +506,14 @@ public final class SparkTrainer {
    * the replicas: tree, sharded or auto (the default).
    */
   public static final String REDUCE_KEY = "spark.convoy.averaging.reduce";
+
+  /**
+   * Peak bytes of Arrow off-heap memory this JVM's trainer has held at once (mini-batch encoding and
+   * decoding): the driver's figure, and in local mode the executors' too, as they run in the same JVM.
+   */
+  public static long arrowPeakBytes() {
+    return SparkData.arrowPeakBytes();
+  }
   /** Under {@code auto}, the sharded reduce is used from this partition count on (docs/scaling.md). */
   static final int SHARDED_FROM = 32;
   /** Floats per slice of the sharded reduce: fewer, larger slices for small models (one task each). */
