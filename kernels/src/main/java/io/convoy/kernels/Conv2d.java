@@ -4,8 +4,9 @@ import java.util.Arrays;
 
 /**
  * 2-D convolution (cross-correlation, as in PyTorch), the fast path. 3x3 kernels with stride 1 and
- * enough channels ({@link #usesWinograd}) run Winograd F(4x4, 3x3) in {@link WinogradConv}; all other
- * shapes run, per image, {@link Im2col} into the caller's workspace and one {@link Gemm} call:
+ * enough channels ({@link #usesWinograd}) run Winograd F(4x4, 3x3) in {@link WinogradConv}; stride-1
+ * convolutions with few weights ({@link #usesDirect}) run the direct kernels of {@link DirectConv};
+ * all other shapes run, per image, {@link Im2col} into the caller's workspace and one {@link Gemm} call:
  *
  * <ul>
  *   <li>forward: {@code out_n (K x PQ) = W (K x CRS) * col_n (CRS x PQ)} (+ bias per row);</li>
@@ -15,8 +16,9 @@ import java.util.Arrays;
  * </ul>
  * A 1x1 kernel with stride 1 and no padding skips the unfolding: the image (C x HW) already is
  * the column matrix. The workspace holds one image's column matrix, or Winograd's buffers for one
- * block of images ({@link #workspaceSize}), not the batch's. Without the Vector API every shape runs
- * im2col on the scalar GEMM. {@link ScalarConv2d} is the plain-loop twin with the same signatures.
+ * block of images, or the direct path's padded planes of one image ({@link #workspaceSize}), not the
+ * batch's. Without the Vector API every shape runs im2col on the scalar GEMM. {@link ScalarConv2d}
+ * is the plain-loop twin with the same signatures.
  */
 public final class Conv2d {
   private Conv2d() {}
@@ -26,6 +28,15 @@ public final class Conv2d {
 
   private static final boolean WINOGRAD_ON =
       Boolean.parseBoolean(System.getProperty(WINOGRAD_PROPERTY, "true"));
+
+  /** Name of the system property that, set to {@code false}, keeps small convolutions on im2col. */
+  public static final String DIRECT_PROPERTY = "convoy.conv.direct";
+
+  private static final boolean DIRECT_ON =
+      Boolean.parseBoolean(System.getProperty(DIRECT_PROPERTY, "true"));
+
+  /** Most weights (k*c*r*s) a convolution may have to run {@link DirectConv}. */
+  static final int DIRECT_MAX_WEIGHTS = 16 * 1024;
 
   /**
    * Whether the three passes of shape s run Winograd F(4x4, 3x3) ({@link WinogradConv}): a 3x3
@@ -41,13 +52,30 @@ public final class Conv2d {
   }
 
   /**
+   * Whether the three passes of shape s run the direct convolution ({@link DirectConv}): stride 1,
+   * padding below the kernel size (backward-data pads by {@code r - 1 - pad}), at most
+   * {@value #DIRECT_MAX_WEIGHTS} weights (few channels: LeNet-5's layers, a one-channel first layer,
+   * whose im2col GEMMs are too small to run at speed), not Winograd, not pointwise, the Vector API
+   * present and {@value #DIRECT_PROPERTY} not false.
+   */
+  public static boolean usesDirect(ConvShape s) {
+    return Backend.VECTOR && DIRECT_ON && !usesWinograd(s) && !s.isPointwise()
+        && s.strideH() == 1 && s.strideW() == 1 && s.padH() < s.r() && s.padW() < s.s()
+        && (long) s.k() * s.c() * s.r() * s.s() <= DIRECT_MAX_WEIGHTS;
+  }
+
+  /**
    * Floats of workspace the calls below need: for Winograd shapes its transform buffers (see
-   * {@link WinogradConv}; bounded by the block size, not by the batch), else one image's column
+   * {@link WinogradConv}; bounded by the block size, not by the batch), for direct shapes one image's
+   * padded planes, staging and the weight-gradient sums ({@link DirectConv}), else one image's column
    * matrix {@code C*R*S*P*Q}, or 0 for a pointwise (1x1) conv.
    */
   public static int workspaceSize(ConvShape s) {
     if (usesWinograd(s)) {
       return WinogradConv.workspaceSize(s);
+    }
+    if (usesDirect(s)) {
+      return DirectConv.workspaceSize(s);
     }
     return s.isPointwise() ? 0 : Im2col.columnSize(s);
   }
@@ -61,6 +89,10 @@ public final class Conv2d {
     checkWorkspace("Conv2d.forward", s, ws);
     if (usesWinograd(s)) {
       WinogradConv.forward(out, in, w, wOff, bias, bOff, s, ws);
+      return;
+    }
+    if (usesDirect(s)) {
+      DirectConv.forward(out, in, w, wOff, bias, bOff, s, ws);
       return;
     }
     final int k = s.k();
@@ -97,6 +129,10 @@ public final class Conv2d {
       WinogradConv.backwardData(dIn, dOut, w, wOff, s, ws);
       return;
     }
+    if (usesDirect(s)) {
+      DirectConv.backwardData(dIn, dOut, w, wOff, s, ws);
+      return;
+    }
     final int k = s.k();
     final int crs = s.c() * s.r() * s.s();
     final int pq = s.p() * s.q();
@@ -125,6 +161,8 @@ public final class Conv2d {
     final int pq = s.p() * s.q();
     if (usesWinograd(s)) {
       WinogradConv.backwardWeights(dW, dwOff, dOut, in, s, ws);
+    } else if (usesDirect(s)) {
+      DirectConv.backwardWeights(dW, dwOff, dOut, in, s, ws);
     } else {
       final int crs = s.c() * s.r() * s.s();
       final int chw = s.c() * s.h() * s.w();

@@ -209,14 +209,18 @@ class Conv2dTest {
     float[] in = new float[s.inSize()];
     float[] w = new float[s.weightSize()];
     float[] out = new float[s.outSize()];
+    // 675 floats (one image's columns) on im2col; the direct path's planes and staging otherwise
+    int need = Conv2d.workspaceSize(s);
+    assertEquals(Conv2d.usesDirect(s) ? DirectConv.workspaceSize(s) : 675, need);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> Conv2d.forward(out, in, w, 0, null, 0, s, new float[10]));
-    assertTrue(e.getMessage().contains("workspace has 10 floats, expected at least workspaceSize = 675"), e.getMessage());
+    assertTrue(e.getMessage().contains("workspace has 10 floats, expected at least workspaceSize = " + need),
+        e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
-        () -> Conv2d.forward(out, in, w, 1, null, 0, s, new float[675]));
+        () -> Conv2d.forward(out, in, w, 1, null, 0, s, new float[need]));
     assertTrue(e.getMessage().contains("weight slice [1, 109) does not fit in its array of 108 floats"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
-        () -> Conv2d.backwardData(new float[s.inSize() - 1], out, w, 0, s, new float[675]));
+        () -> Conv2d.backwardData(new float[s.inSize() - 1], out, w, 0, s, new float[need]));
     assertTrue(e.getMessage().contains("dIn has 149 floats, expected at least 150"), e.getMessage());
   }
 

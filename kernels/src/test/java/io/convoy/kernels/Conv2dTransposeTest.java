@@ -12,7 +12,9 @@ class Conv2dTransposeTest {
   static final List<ConvShape> SHAPES = List.of(
       new ConvShape(2, 3, 7, 5, 4, 3, 3, 2, 2, 1, 1),
       new ConvShape(1, 2, 4, 6, 3, 1, 1, 1, 1, 0, 0),
-      new ConvShape(2, 2, 5, 7, 3, 2, 3, 1, 2, 0, 1));
+      new ConvShape(2, 2, 5, 7, 3, 2, 3, 1, 2, 0, 1),
+      new ConvShape(2, 3, 6, 5, 4, 3, 3, 1, 1, 1, 1),     // stride 1: the direct path on the Vector API
+      new ConvShape(1, 8, 5, 6, 9, 3, 3, 1, 1, 1, 1));    // 3x3, 8+ channels: Winograd on the Vector API
 
   /** <conv(a), b> == <a, transposeForward(b)> without bias: the transposed conv is the conv's adjoint. */
   @Test

@@ -128,8 +128,9 @@ class ConvPoolReferenceTest {
           who + " grad_bias"));
       share[fast ? 0 : 1] = worstShare;
     }
+    String path = Conv2d.usesWinograd(shape) ? " Winograd" : Conv2d.usesDirect(shape) ? " direct" : "";
     System.out.printf("reference conv2d %s: largest difference %.3g (Conv2d%s %.0f%%, ScalarConv2d %.0f%% of the"
-        + " tolerance)%n", name, worst, Conv2d.usesWinograd(shape) ? " Winograd" : "", 100 * share[0], 100 * share[1]);
+        + " tolerance)%n", name, worst, path, 100 * share[0], 100 * share[1]);
   }
 
   @ParameterizedTest(name = "{0}")

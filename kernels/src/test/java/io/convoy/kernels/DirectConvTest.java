@@ -1,0 +1,173 @@
+package io.convoy.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The direct path of {@link Conv2d} ({@link DirectConv}: stride 1, few weights) against
+ * {@link ScalarConv2d} (direct loops summed in double) at awkward sizes, and its backward passes
+ * against finite differences.
+ *
+ * <p>Tolerance: the direct path sums the same products as the scalar twin, in float, so each
+ * element is checked against the sum of the absolute values of its terms:
+ * {@code |direct - exact| <= 1e-5 * (sum |terms| + 1e-3)} (about 80 float ulps of the term sum,
+ * for sums of up to a few thousand terms per lane; a wrong index gives errors of order 1).
+ */
+class DirectConvTest {
+  static final double TOL = 1e-5;
+
+  /** Stride-1 shapes (n, c, h, w, k, r, s, strideH, strideW, padH, padW) that take the direct path. */
+  static final List<ConvShape> SHAPES = List.of(
+      new ConvShape(1, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2),     // LeNet-5 conv1, batch 1
+      new ConvShape(3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0),    // LeNet-5 conv2, K not a multiple of 3
+      new ConvShape(2, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1),    // the reference CNN's conv1
+      new ConvShape(1, 1, 2, 2, 3, 2, 2, 1, 1, 1, 1),       // 2x2 image, 2x2 kernel, pad 1
+      new ConvShape(2, 3, 5, 7, 4, 3, 3, 1, 1, 2, 1),       // padding 2 / 1, output narrower than a block
+      new ConvShape(1, 2, 3, 3, 5, 3, 3, 1, 1, 0, 0),       // 1x1 output
+      new ConvShape(2, 5, 9, 71, 7, 2, 4, 1, 1, 1, 3),      // even kernel, wide rows (several blocks a row)
+      new ConvShape(1, 7, 33, 17, 2, 5, 1, 1, 1, 2, 0),     // 5x1 kernel, tall image
+      new ConvShape(1, 16, 6, 6, 1, 3, 3, 1, 1, 1, 1),      // one output channel, C >= 8 (no Winograd: K < 8)
+      new ConvShape(1, 1, 4, 5, 9, 1, 3, 1, 1, 0, 1),       // 1x3 kernel
+      new ConvShape(2, 2, 8, 12, 5, 3, 3, 1, 1, 1, 1),      // blocks of 3 channels, last block of j overlapping
+      new ConvShape(1, 2, 8, 8, 8, 3, 3, 1, 1, 1, 1));      // blocks of 4 channels, two single vectors of j
+
+  @Test
+  void dispatch() {
+    assumeTrue(Backend.VECTOR, "the direct path runs on the Vector API only");
+    for (ConvShape s : SHAPES) {
+      assertTrue(Conv2d.usesDirect(s), s.toString());
+    }
+    assertFalse(Conv2d.usesDirect(ConvShape.square(1, 32, 14, 14, 64, 3, 1, 1)), "Winograd shape");
+    assertFalse(Conv2d.usesDirect(ConvShape.square(1, 1, 27, 27, 6, 5, 2, 2)), "stride 2 stays on im2col");
+    assertFalse(Conv2d.usesDirect(ConvShape.square(1, 4, 8, 8, 4, 1, 1, 0)), "pointwise stays on GEMM");
+    assertFalse(Conv2d.usesDirect(ConvShape.square(1, 2, 8, 8, 2, 3, 1, 3)), "pad >= kernel stays on im2col");
+    assertFalse(Conv2d.usesDirect(ConvShape.square(1, 32, 14, 14, 64, 5, 1, 2)), "many weights stay on im2col");
+  }
+
+  @Test
+  void matchesScalarTwin() {
+    assumeTrue(Backend.VECTOR, "the direct path runs on the Vector API only");
+    Random rnd = new Random(17);
+    double[] worst = new double[3];
+    for (ConvShape s : SHAPES) {
+      float[] in = Conv2dTest.random(rnd, s.inSize());
+      int wOff = 3;
+      float[] params = Conv2dTest.random(rnd, wOff + s.weightSize() + s.k() + 2);
+      int bOff = wOff + s.weightSize();
+      float[] dOut = Conv2dTest.random(rnd, s.outSize());
+      float[] absIn = abs(in);
+      float[] absParams = abs(params);
+      float[] absDOut = abs(dOut);
+      float[] ws = new float[Conv2d.workspaceSize(s)];
+      Arrays.fill(ws, Float.NaN); // stale workspace must never leak into a result
+
+      float[] fast = Conv2dTest.filled(s.outSize(), Float.NaN);
+      float[] ref = new float[s.outSize()];
+      float[] mag = new float[s.outSize()];
+      Conv2d.forward(fast, in, params, wOff, params, bOff, s, ws);
+      ScalarConv2d.forward(ref, in, params, wOff, params, bOff, s, null);
+      ScalarConv2d.forward(mag, absIn, absParams, wOff, absParams, bOff, s, null);
+      worst[0] = Math.max(worst[0], check(ref, fast, mag, "forward " + s));
+
+      float[] noBias = Conv2dTest.filled(s.outSize(), Float.NaN);
+      float[] refNoBias = new float[s.outSize()];
+      Conv2d.forward(noBias, in, params, wOff, null, 0, s, ws);
+      ScalarConv2d.forward(refNoBias, in, params, wOff, null, 0, s, null);
+      check(refNoBias, noBias, mag, "forward without bias " + s);
+
+      float[] start = Conv2dTest.random(rnd, s.inSize());
+      float[] dInFast = start.clone();
+      float[] dInRef = start.clone();
+      float[] dInMag = abs(start);
+      Conv2d.backwardData(dInFast, dOut, params, wOff, s, ws);
+      ScalarConv2d.backwardData(dInRef, dOut, params, wOff, s, null);
+      ScalarConv2d.backwardData(dInMag, absDOut, absParams, wOff, s, null);
+      worst[1] = Math.max(worst[1], check(dInRef, dInFast, dInMag, "backwardData " + s));
+
+      float[] gStart = Conv2dTest.random(rnd, params.length);
+      float[] gFast = gStart.clone();
+      float[] gRef = gStart.clone();
+      float[] gMag = abs(gStart);
+      Conv2d.backwardWeights(gFast, wOff, gFast, bOff, dOut, in, s, ws);
+      ScalarConv2d.backwardWeights(gRef, wOff, gRef, bOff, dOut, in, s, null);
+      ScalarConv2d.backwardWeights(gMag, wOff, gMag, bOff, absDOut, absIn, s, null);
+      worst[2] = Math.max(worst[2], check(gRef, gFast, gMag, "backwardWeights " + s));
+      for (int i : new int[] {0, wOff - 1, params.length - 1}) {
+        assertEquals(gStart[i], gFast[i], 0f, "gradient slot " + i + " outside the slices changed, " + s);
+      }
+    }
+    System.out.printf("Direct conv vs ScalarConv2d, largest |difference| / (sum |terms| + 1e-3): forward %.3g,"
+        + " backwardData %.3g, backwardWeights %.3g (bound %.1g)%n", worst[0], worst[1], worst[2], TOL);
+  }
+
+  @Test
+  void backwardMatchesFiniteDifferences() {
+    assumeTrue(Backend.VECTOR, "the direct path runs on the Vector API only");
+    Random rnd = new Random(23);
+    double eps = 0.05;
+    double worst = 0;
+    for (ConvShape s : List.of(
+        new ConvShape(2, 2, 6, 7, 4, 5, 5, 1, 1, 2, 2),
+        new ConvShape(1, 3, 5, 6, 5, 3, 2, 1, 1, 0, 1))) {
+      assertTrue(Conv2d.usesDirect(s), s.toString());
+      float[] in = Conv2dTest.random(rnd, s.inSize());
+      float[] params = Conv2dTest.random(rnd, s.weightSize() + s.k());
+      int bOff = s.weightSize();
+      float[] g = Conv2dTest.random(rnd, s.outSize());
+      float[] ws = new float[Conv2d.workspaceSize(s)];
+      float[] dIn = new float[s.inSize()];
+      float[] dParams = new float[params.length];
+      Conv2d.backwardData(dIn, g, params, 0, s, ws);
+      Conv2d.backwardWeights(dParams, 0, dParams, bOff, g, in, s, ws);
+      for (int i = 0; i < in.length; i++) {
+        double num = Conv2dTest.centralDifference(in, i, eps, () -> loss(s, in, params, bOff, g, ws));
+        worst = Math.max(worst, Conv2dTest.checkGradient(num, dIn[i], "dIn[" + i + "] " + s));
+      }
+      for (int i = 0; i < params.length; i++) {
+        double num = Conv2dTest.centralDifference(params, i, eps, () -> loss(s, in, params, bOff, g, ws));
+        worst = Math.max(worst, Conv2dTest.checkGradient(num, dParams[i],
+            (i < bOff ? "dW[" + i : "dBias[" + (i - bOff)) + "] " + s));
+      }
+    }
+    System.out.printf("Direct conv backward vs finite differences: largest difference %.3g%n", worst);
+  }
+
+  private static double loss(ConvShape s, float[] in, float[] params, int bOff, float[] g, float[] ws) {
+    float[] out = new float[s.outSize()];
+    Conv2d.forward(out, in, params, 0, params, bOff, s, ws);
+    double sum = 0;
+    for (int i = 0; i < out.length; i++) {
+      sum += (double) out[i] * g[i];
+    }
+    return sum;
+  }
+
+  /** Asserts |actual - ref| <= TOL * (mag + 1e-3) element-wise; returns the largest ratio to (mag + 1e-3). */
+  private static double check(float[] ref, float[] actual, float[] mag, String where) {
+    double worst = 0;
+    for (int i = 0; i < ref.length; i++) {
+      double rel = Math.abs((double) actual[i] - ref[i]) / (mag[i] + 1e-3);
+      if (!(rel <= TOL)) {
+        throw new AssertionError(where + ": element " + i + " is " + actual[i] + ", expected " + ref[i]
+            + " (difference " + Math.abs((double) actual[i] - ref[i]) + ", sum of |terms| " + mag[i] + ")");
+      }
+      worst = Math.max(worst, rel);
+    }
+    return worst;
+  }
+
+  private static float[] abs(float[] x) {
+    float[] a = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      a[i] = Math.abs(x[i]);
+    }
+    return a;
+  }
+}
