@@ -1,7 +1,6 @@
 package io.convoy.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -19,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * many B panels reuse is packed too, into row panels MR high (scaled by alpha); otherwise the
  * micro-kernel reads A where it lies: a row-major A row is already contiguous along k, and on this
  * machine reading it in place beat packing it at every shape measured (docs/benchmarks.md). Edge
- * tiles compute as full tiles and store only what lies inside C (masked merge); full tiles with
+ * tiles compute as full tiles and store only what lies inside C (merge); full tiles with
  * alpha 1 and beta 0 or 1 store straight into C. Per-thread buffers grow once (at most KC * NC +
  * KC * MC floats, about 4.3 MB).
  *
@@ -488,20 +487,31 @@ public final class VectorGemm {
     c51.intoArray(out, r5 + L);
   }
 
-  // C (mr x nr corner at cIdx) = alpha * tile + beta * C; beta == 0 does not read C. Vectors that
-  // run past column nr are masked, so nothing outside the corner is read or written.
+  // C (mr x nr corner at cIdx) = alpha * tile + beta * C; beta == 0 does not read C. Whole vectors
+  // of the corner go through registers; the columns past the last whole vector (nr not a multiple of
+  // L) are done one float at a time, so nothing outside the corner is read or written. No masks: on
+  // JDK 17 a masked store whose mask is not all-true always runs the Java fallback (FloatVector.stOp),
+  // and C2 then boxes both the vector (a float[] payload) and the mask (a boolean[]) on every call;
+  // that was the only Vector API allocation left in a warmed-up training run.
+  // alpha and beta are broadcast once, not passed as scalar operands to mul/fma.
   static void merge(float[] tile, float alpha, float[] c, int cIdx, int ldc, float beta, int mr,
       int nr) {
-    for (int v = 0; v < nr; v += L) {
-      VectorMask<Float> inside = SPECIES.indexInRange(v, nr);
-      for (int r = 0; r < mr; r++) {
-        int ci = cIdx + r * ldc + v;
-        FloatVector acc = FloatVector.fromArray(SPECIES, tile, r * NR + v).mul(alpha);
+    FloatVector va = FloatVector.broadcast(SPECIES, alpha);
+    FloatVector vb = FloatVector.broadcast(SPECIES, beta);
+    int whole = nr - nr % L;
+    for (int r = 0; r < mr; r++) {
+      int ci = cIdx + r * ldc;
+      int ti = r * NR;
+      for (int v = 0; v < whole; v += L) {
+        FloatVector acc = FloatVector.fromArray(SPECIES, tile, ti + v).mul(va);
         if (beta != 0f) {
-          FloatVector old = FloatVector.fromArray(SPECIES, c, ci, inside);
-          acc = old.fma(FloatVector.broadcast(SPECIES, beta), acc);
+          acc = FloatVector.fromArray(SPECIES, c, ci + v).fma(vb, acc);
         }
-        acc.intoArray(c, ci, inside);
+        acc.intoArray(c, ci + v);
+      }
+      for (int j = whole; j < nr; j++) {
+        float acc = alpha * tile[ti + j];
+        c[ci + j] = beta != 0f ? Math.fma(c[ci + j], beta, acc) : acc;
       }
     }
   }
