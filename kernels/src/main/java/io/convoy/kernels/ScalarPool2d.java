@@ -40,6 +40,31 @@ public final class ScalarPool2d {
     }
   }
 
+  // in is (N, C, H, W), out is (N, C, P, Q) for a 2x2 window with stride 2: maxForward's maxima without argmax.
+  public static void maxForwardInference(float[] out, float[] in, PoolShape s) {
+    Pool2d.check2x2("ScalarPool2d.maxForwardInference", s, in, out);
+    int p = s.p();
+    int q = s.q();
+    int planes = s.n() * s.c();
+    for (int pl = 0; pl < planes; pl++) {
+      int inBase = pl * s.h() * s.w();
+      for (int op = 0; op < p; op++) {
+        for (int oq = 0; oq < q; oq++) {
+          float max = Float.NEGATIVE_INFINITY;
+          for (int i = 0; i < 2; i++) {
+            for (int j = 0; j < 2; j++) {
+              float v = in[inBase + (2 * op + i) * s.w() + 2 * oq + j];
+              if (v > max || Float.isNaN(v)) {
+                max = v;
+              }
+            }
+          }
+          out[(pl * p + op) * q + oq] = max;
+        }
+      }
+    }
+  }
+
   // dOut and argmax are (N, C, P, Q), dIn is (N, C, H, W); adds each dOut entry at its argmax.
   public static void maxBackward(float[] dIn, float[] dOut, int[] argmax, PoolShape s) {
     Pool2d.check("ScalarPool2d.maxBackward", s, dIn, "dIn", dOut, "dOut", argmax);

@@ -192,6 +192,143 @@ class Pool2dTest {
     return sum;
   }
 
+  /** 2x2 stride-2 shapes whose rows are shorter than, equal to and longer than a vector, batch 1, tails. */
+  static final List<PoolShape> TWO_BY_TWO = List.of(
+      PoolShape.square(1, 1, 2, 2, 2, 2),
+      PoolShape.square(1, 1, 2, 30, 2, 2),
+      PoolShape.square(1, 1, 2, 32, 2, 2),
+      PoolShape.square(1, 1, 2, 34, 2, 2),
+      PoolShape.square(1, 3, 4, 62, 2, 2),
+      PoolShape.square(1, 1, 6, 64, 2, 2),
+      PoolShape.square(1, 2, 8, 66, 2, 2),
+      PoolShape.square(2, 3, 14, 14, 2, 2),
+      PoolShape.square(1, 2, 28, 28, 2, 2),
+      PoolShape.square(3, 5, 10, 6, 2, 2),
+      PoolShape.square(1, 1, 4, 98, 2, 2),
+      PoolShape.square(2, 1, 12, 2, 2, 2));
+
+  @Test
+  void twoByTwoMatchesScalarBitForBitWithZerosTiesAndNaNs() {
+    Random rnd = new Random(23);
+    float[] specials = {0f, -0f, 0f, 1f, 1f, Float.NaN, Float.intBitsToFloat(0x7fc00001), Float.NEGATIVE_INFINITY};
+    for (PoolShape s : TWO_BY_TWO) {
+      // ReLU-like data, ties (+-0, repeats), NaNs (two payloads) and -inf; argmax tells which NaN won
+      float[] in = new float[s.inSize() + 40];   // longer than the shape, as Network's max-batch buffers are
+      for (int i = 0; i < in.length; i++) {
+        int r = rnd.nextInt(10);
+        in[i] = r < 4 ? Math.max(0f, (float) rnd.nextGaussian()) : r < 9 ? specials[rnd.nextInt(5)]
+            : specials[5 + rnd.nextInt(3)];
+      }
+      float sentinel = 12345f;
+      float[] outF = Conv2dTest.filled(s.outSize() + 40, sentinel);
+      float[] outR = Conv2dTest.filled(s.outSize() + 40, sentinel);
+      float[] outI = Conv2dTest.filled(s.outSize() + 40, sentinel);
+      float[] outIR = Conv2dTest.filled(s.outSize() + 40, sentinel);
+      int[] amF = new int[s.outSize()];
+      int[] amR = new int[s.outSize()];
+      Pool2d.maxForward(outF, amF, in, s);
+      ScalarPool2d.maxForward(outR, amR, in, s);
+      Pool2d.maxForwardInference(outI, in, s);
+      ScalarPool2d.maxForwardInference(outIR, in, s);
+      assertArrayEquals(amR, amF, "argmax " + s);
+      assertArrayEquals(bits(outR), bits(outF), "max bits " + s);
+      assertArrayEquals(bits(outR), bits(outI), "inference max bits " + s);
+      assertArrayEquals(bits(outR), bits(outIR), "scalar inference max bits " + s);
+      for (int i = s.outSize(); i < outF.length; i++) {
+        assertTrue(outF[i] == sentinel && outI[i] == sentinel, "wrote past outSize at " + i + " for " + s);
+      }
+    }
+  }
+
+  @Test
+  void twoByTwoStaysIdenticalOnceCompiled() {
+    // enough calls for C2 to compile the vector loops, so the compiled code is checked and not just the interpreter's
+    Random rnd = new Random(29);
+    // 14 windows a row (one row per vector step) and 7 (two rows per step, 105 rows: one left for the tail)
+    for (PoolShape s : List.of(PoolShape.square(3, 4, 28, 28, 2, 2), PoolShape.square(3, 5, 14, 14, 2, 2))) {
+      float[] in = new float[s.inSize()];
+      float[] out = new float[s.outSize()];
+      float[] outI = new float[s.outSize()];
+      float[] outR = new float[s.outSize()];
+      int[] am = new int[s.outSize()];
+      int[] amR = new int[s.outSize()];
+      for (int round = 0; round < 400; round++) {
+        for (int i = 0; i < in.length; i++) {
+          int r = rnd.nextInt(50);
+          in[i] = r < 20 ? 0f : r < 22 ? -0f : r == 22 ? Float.NaN : (float) rnd.nextGaussian();
+        }
+        Pool2d.maxForward(out, am, in, s);
+        Pool2d.maxForwardInference(outI, in, s);
+        if (round % 40 == 39) {
+          ScalarPool2d.maxForward(outR, amR, in, s);
+          assertArrayEquals(amR, am, "argmax, round " + round + ", " + s);
+          assertArrayEquals(bits(outR), bits(out), "max, round " + round + ", " + s);
+          assertArrayEquals(bits(outR), bits(outI), "inference max, round " + round + ", " + s);
+        }
+      }
+    }
+  }
+
+  @Test
+  void twoByTwoSemanticsOnHandPickedWindows() {
+    // windows (a b / c d), each repeated across a 2 x 96 plane so both the vector steps and the tail see them
+    float nan1 = Float.intBitsToFloat(0x7fc00001);
+    float nan2 = Float.intBitsToFloat(0x7fc00002);
+    float[][] windows = {
+        {-0f, 0f, 0f, 0f},      // ties of zeros keep the first: -0.0 at a
+        {0f, -0f, -0f, 0f},     // +0.0 at a
+        {1f, 3f, 3f, 3f},       // first 3 at b
+        {1f, nan1, 5f, nan2},   // a NaN wins; of two NaNs the later one (as ScalarPool2d and PyTorch): d
+        {nan1, 7f, 8f, 9f},     // NaN at a stays
+        {-5f, -4f, -3f, -3f}};  // first -3 at c
+    int[] expectedCorner = {0, 0, 1, 3, 0, 2};
+    PoolShape s = PoolShape.square(1, 1, 2, 96, 2, 2);
+    float[] in = new float[s.inSize()];
+    for (int oq = 0; oq < s.q(); oq++) {
+      float[] win = windows[oq % windows.length];
+      in[2 * oq] = win[0];
+      in[2 * oq + 1] = win[1];
+      in[96 + 2 * oq] = win[2];
+      in[96 + 2 * oq + 1] = win[3];
+    }
+    float[] out = new float[s.outSize()];
+    float[] outI = new float[s.outSize()];
+    int[] argmax = new int[s.outSize()];
+    Pool2d.maxForward(out, argmax, in, s);
+    Pool2d.maxForwardInference(outI, in, s);
+    for (int oq = 0; oq < s.q(); oq++) {
+      int corner = expectedCorner[oq % windows.length];
+      int idx = 2 * oq + (corner >= 2 ? 96 : 0) + (corner & 1);
+      float want = windows[oq % windows.length][corner];
+      assertTrue(argmax[oq] == idx, "window " + oq + ": argmax " + argmax[oq] + ", expected " + idx);
+      assertTrue(Float.floatToIntBits(out[oq]) == Float.floatToIntBits(want),
+          "window " + oq + ": max " + out[oq] + ", expected " + want);
+      assertTrue(Float.floatToIntBits(outI[oq]) == Float.floatToIntBits(want),
+          "window " + oq + ": inference max " + outI[oq] + ", expected " + want);
+    }
+  }
+
+  @Test
+  void inferenceRejectsOtherWindows() {
+    PoolShape s = PoolShape.square(1, 1, 6, 6, 3, 3);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Pool2d.maxForwardInference(new float[4], new float[36], s));
+    assertTrue(e.getMessage().startsWith("Pool2d.maxForwardInference: needs a 2x2 window with stride 2"),
+        e.getMessage());
+    PoolShape t = PoolShape.square(1, 2, 4, 4, 2, 2);
+    e = assertThrows(IllegalArgumentException.class, () -> Pool2d.maxForwardInference(new float[7], new float[32], t));
+    assertTrue(e.getMessage().startsWith("Pool2d.maxForwardInference: out has 7 entries, expected at least 8"),
+        e.getMessage());
+  }
+
+  private static int[] bits(float[] x) {
+    int[] b = new int[x.length];
+    for (int i = 0; i < x.length; i++) {
+      b[i] = Float.floatToIntBits(x[i]);   // tells -0.0 from 0.0; all NaNs alike (the payload is not kept)
+    }
+    return b;
+  }
+
   @Test
   void rejectsBadArgumentsNamingThem() {
     PoolShape s = PoolShape.square(1, 2, 4, 4, 2, 2);

@@ -2,6 +2,8 @@ package io.convoy.pipeline.model;
 
 import io.convoy.kernels.Activations;
 import io.convoy.kernels.Losses;
+import io.convoy.kernels.Pool2d;
+import io.convoy.kernels.PoolShape;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -269,7 +271,7 @@ public final class Network {
   /**
    * Forward in inference mode for {@link #predict} and {@link #evaluate}, which never back-propagate:
    * 2x2 stride-2 max pooling runs without recording the argmax that only the backward pass reads
-   * (the same maxima, NaN propagating; a tie between -0.0 and 0.0 may give either zero). Everything
+   * (the same maxima as the training forward, bit for bit). Everything
    * else is {@link #runForward}'s.
    */
   private float[] runInference(float[] params, float[] buffers, float[] x, int batch) {
@@ -280,31 +282,14 @@ public final class Network {
         if (poolOut[i] == null) {
           poolOut[i] = new float[Math.multiplyExact(maxBatch, layers[i].out.size())];
         }
-        maxPool2x2(poolOut[i], a, batch * layers[i].in.c(), layers[i].in.h(), layers[i].in.w());
+        PoolShape shape = PoolShape.square(batch, layers[i].in.c(), layers[i].in.h(), layers[i].in.w(), 2, 2);
+        Pool2d.maxForwardInference(poolOut[i], a, shape);
         a = poolOut[i];
       } else {
         a = layers[i].forward(a, params, buffers, batch, false, 0L);
       }
     }
     return a;
-  }
-
-  /** Max over each 2x2 window (stride 2) of {@code planes} planes of {@code h x w}, branch-free. */
-  private static void maxPool2x2(float[] out, float[] in, int planes, int h, int w) {
-    int p = h / 2;
-    int q = w / 2;
-    int o = 0;
-    for (int pl = 0; pl < planes; pl++) {
-      int base = pl * h * w;
-      for (int op = 0; op < p; op++) {
-        int top = base + 2 * op * w;
-        int bottom = top + w;
-        for (int oq = 0; oq < q; oq++) {
-          int c = 2 * oq;
-          out[o++] = Math.max(Math.max(in[top + c], in[top + c + 1]), Math.max(in[bottom + c], in[bottom + c + 1]));
-        }
-      }
-    }
   }
 
   private float[] runBackward(float[] params, float[] grads, float[] x, float[] dOut, int batch, boolean inputGrad) {
