@@ -71,12 +71,14 @@ torch() {   # torch <name> <threads> <epochs>
 
 echo "java: $(java -version 2>&1 | head -1); results in $out" >&2
 if [[ "${PARSE_ONLY:-0}" != 1 ]]; then
-convoy convoy-1 'local[1]' "$epochs"
+# The global batch is PyTorch's 128 everywhere: one replica of 128, two averaged replicas of 64 each,
+# and sync SGD's 128 split over its two tasks.
+convoy convoy-1 'local[1]' "$epochs" train.batch-size=128
 torch torch-1 1 "$epochs"
-convoy convoy-2 'local[2]' "$epochs"
+convoy convoy-2 'local[2]' "$epochs" train.batch-size=64
 torch torch-2 2 "$epochs"
 if [[ "${SKIP_SYNC:-0}" != 1 ]]; then
-  convoy convoy-sync-2 'local[2]' "$sync_epochs" train.strategy=sync-sgd
+  convoy convoy-sync-2 'local[2]' "$sync_epochs" train.strategy=sync-sgd train.batch-size=128
 fi
 fi
 

@@ -30,10 +30,10 @@ class JobConfigsTest {
   void fashionMnistConfigLoadsWithReferenceDefaults() {
     JobConfig c = fashion();
     assertEquals(10, c.train().epochs());
-    assertEquals(128, c.train().batchSize());
+    assertEquals(64, c.train().batchSize());
     assertEquals(Strategy.PARAMETER_AVERAGING, c.train().strategy());
     assertEquals(47, c.train().averagingPeriod());
-    assertEquals(io.convoy.pipeline.spark.LrScaling.LINEAR, c.train().lrScaling());
+    assertEquals(io.convoy.pipeline.spark.LrScaling.NONE, c.train().lrScaling());
     assertEquals(OptimizerKind.ADAM, c.optimizer().kind());
     assertEquals(1e-3f, c.optimizer().learningRate());
     assertEquals(InitKind.HE, c.init());

@@ -573,7 +573,9 @@ public final class BenchJob {
 
   private TrainRun convoyTrain(String key, String label, int threads, boolean syncSgd) throws IOException {
     List<String> args = new ArrayList<>(List.of("train", s.trainConfig().toString(), "train.epochs=" + s.epochs(),
-        "spark.master=local[" + threads + "]", "train.batch-size=" + s.trainBatch(),
+        "spark.master=local[" + threads + "]",
+        // the global batch of PyTorch's step: per replica under averaging, split over the tasks under sync SGD
+        "train.batch-size=" + (syncSgd ? s.trainBatch() : Math.max(1, s.trainBatch() / threads)),
         "output.dir=" + dir.resolve("train-" + key)));
     if (syncSgd) {
       args.add("train.strategy=sync-sgd");
