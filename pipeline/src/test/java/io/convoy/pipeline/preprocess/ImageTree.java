@@ -45,8 +45,9 @@ final class ImageTree {
 
   /** The first {@code count} Fashion-MNIST test images. */
   static ImageSet fashion(int count) {
-    ImageSet all = IdxReader.read(new org.apache.hadoop.fs.Path(FASHION + "t10k-images-idx3-ubyte.gz"),
-        new org.apache.hadoop.fs.Path(FASHION + "t10k-labels-idx1-ubyte.gz"), new Configuration(), 10);
+    String set = count <= 10_000 ? "t10k" : "train";   // the test set, or the 60,000 training images for more
+    ImageSet all = IdxReader.read(new org.apache.hadoop.fs.Path(FASHION + set + "-images-idx3-ubyte.gz"),
+        new org.apache.hadoop.fs.Path(FASHION + set + "-labels-idx1-ubyte.gz"), new Configuration(), 10);
     return all.slice(0, count);
   }
 

@@ -57,7 +57,7 @@ class PreprocessBenchmarkTest {
 
   @Test
   void throughputTable() throws IOException {
-    int nPng = Integer.getInteger("convoy.bench.png", 10_000);
+    int nPng = Integer.getInteger("convoy.bench.png", 60_000);
     int nJpeg = Integer.getInteger("convoy.bench.jpeg", 10_000);
     int shard = Integer.getInteger("convoy.bench.shard-size", 1000);
     ImageSet set = ImageTree.fashion(Math.max(nPng, nJpeg));
