@@ -55,14 +55,14 @@ class WinogradConvTest {
     Random rnd = new Random(11);
     double[] worst = new double[3];
     for (ConvShape s : SHAPES) {
-      float[] in = random(rnd, s.inSize());
+      float[] in = Conv2dTest.random(rnd, s.inSize());
       int wOff = 5;
-      float[] params = random(rnd, wOff + s.weightSize() + s.k() + 3);
+      float[] params = Conv2dTest.random(rnd, wOff + s.weightSize() + s.k() + 3);
       int bOff = wOff + s.weightSize();
-      float[] dOut = random(rnd, s.outSize());
-      float[] absIn = abs(in);
-      float[] absParams = abs(params);
-      float[] absDOut = abs(dOut);
+      float[] dOut = Conv2dTest.random(rnd, s.outSize());
+      float[] absIn = ConvChecks.abs(in);
+      float[] absParams = ConvChecks.abs(params);
+      float[] absDOut = ConvChecks.abs(dOut);
       float[] ws = new float[Conv2d.workspaceSize(s)];
       Arrays.fill(ws, Float.NaN); // stale workspace must never leak into a result
 
@@ -72,25 +72,25 @@ class WinogradConvTest {
       Conv2d.forward(fast, in, params, wOff, params, bOff, s, ws);
       ScalarConv2d.forward(ref, in, params, wOff, params, bOff, s, null);
       ScalarConv2d.forward(mag, absIn, absParams, wOff, absParams, bOff, s, null);
-      worst[0] = Math.max(worst[0], check(ref, fast, mag, "forward " + s));
+      worst[0] = Math.max(worst[0], ConvChecks.termBound(ref, fast, mag, TOL, "forward " + s));
 
-      float[] start = random(rnd, s.inSize());
+      float[] start = Conv2dTest.random(rnd, s.inSize());
       float[] dInFast = start.clone();
       float[] dInRef = start.clone();
-      float[] dInMag = abs(start);
+      float[] dInMag = ConvChecks.abs(start);
       Conv2d.backwardData(dInFast, dOut, params, wOff, s, ws);
       ScalarConv2d.backwardData(dInRef, dOut, params, wOff, s, null);
       ScalarConv2d.backwardData(dInMag, absDOut, absParams, wOff, s, null);
-      worst[1] = Math.max(worst[1], check(dInRef, dInFast, dInMag, "backwardData " + s));
+      worst[1] = Math.max(worst[1], ConvChecks.termBound(dInRef, dInFast, dInMag, TOL, "backwardData " + s));
 
-      float[] gStart = random(rnd, params.length);
+      float[] gStart = Conv2dTest.random(rnd, params.length);
       float[] gFast = gStart.clone();
       float[] gRef = gStart.clone();
-      float[] gMag = abs(gStart);
+      float[] gMag = ConvChecks.abs(gStart);
       Conv2d.backwardWeights(gFast, wOff, gFast, bOff, dOut, in, s, ws);
       ScalarConv2d.backwardWeights(gRef, wOff, gRef, bOff, dOut, in, s, null);
       ScalarConv2d.backwardWeights(gMag, wOff, gMag, bOff, absDOut, absIn, s, null);
-      worst[2] = Math.max(worst[2], check(gRef, gFast, gMag, "backwardWeights " + s));
+      worst[2] = Math.max(worst[2], ConvChecks.termBound(gRef, gFast, gMag, TOL, "backwardWeights " + s));
       for (int i : new int[] {0, wOff - 1, params.length - 1}) {
         assertEquals(gStart[i], gFast[i], 0f, "gradient slot " + i + " outside the slices changed, " + s);
       }
@@ -109,63 +109,9 @@ class WinogradConvTest {
         new ConvShape(2, 8, 5, 6, 9, 3, 3, 1, 1, 1, 1),
         new ConvShape(1, 9, 6, 5, 8, 3, 3, 1, 1, 0, 2))) {
       assertTrue(Conv2d.usesWinograd(s), s.toString());
-      float[] in = random(rnd, s.inSize());
-      float[] params = random(rnd, s.weightSize() + s.k());
-      int bOff = s.weightSize();
-      float[] g = random(rnd, s.outSize());
-      float[] ws = new float[Conv2d.workspaceSize(s)];
-      float[] dIn = new float[s.inSize()];
-      float[] dParams = new float[params.length];
-      Conv2d.backwardData(dIn, g, params, 0, s, ws);
-      Conv2d.backwardWeights(dParams, 0, dParams, bOff, g, in, s, ws);
-      for (int i = 0; i < in.length; i++) {
-        double num = Conv2dTest.centralDifference(in, i, eps, () -> loss(s, in, params, bOff, g, ws));
-        worst = Math.max(worst, Conv2dTest.checkGradient(num, dIn[i], "dIn[" + i + "] " + s));
-      }
-      for (int i = 0; i < params.length; i++) {
-        double num = Conv2dTest.centralDifference(params, i, eps, () -> loss(s, in, params, bOff, g, ws));
-        worst = Math.max(worst, Conv2dTest.checkGradient(num, dParams[i],
-            (i < bOff ? "dW[" + i : "dBias[" + (i - bOff)) + "] " + s));
-      }
+      worst = Math.max(worst, ConvChecks.finiteDifferences(s, rnd, eps));
     }
     System.out.printf("Winograd conv backward vs finite differences: largest difference %.3g%n", worst);
-  }
-
-  private static double loss(ConvShape s, float[] in, float[] params, int bOff, float[] g, float[] ws) {
-    float[] out = new float[s.outSize()];
-    Conv2d.forward(out, in, params, 0, params, bOff, s, ws);
-    double sum = 0;
-    for (int i = 0; i < out.length; i++) {
-      sum += (double) out[i] * g[i];
-    }
-    return sum;
-  }
-
-  /** Asserts |actual - ref| <= TOL * (mag + 1e-3) element-wise; returns the largest ratio to (mag + 1e-3). */
-  private static double check(float[] ref, float[] actual, float[] mag, String where) {
-    double worst = 0;
-    for (int i = 0; i < ref.length; i++) {
-      double scale = mag[i] + 1e-3;
-      double rel = Math.abs((double) actual[i] - ref[i]) / scale;
-      if (!(rel <= TOL)) {
-        throw new AssertionError(where + ": element " + i + " is " + actual[i] + ", expected " + ref[i]
-            + " (difference " + Math.abs((double) actual[i] - ref[i]) + ", sum of |terms| " + mag[i] + ")");
-      }
-      worst = Math.max(worst, rel);
-    }
-    return worst;
-  }
-
-  private static float[] random(Random rnd, int n) {
-    return Conv2dTest.random(rnd, n);
-  }
-
-  private static float[] abs(float[] x) {
-    float[] a = new float[x.length];
-    for (int i = 0; i < x.length; i++) {
-      a[i] = Math.abs(x[i]);
-    }
-    return a;
   }
 
   private static float[] filled(int n, float v) {
