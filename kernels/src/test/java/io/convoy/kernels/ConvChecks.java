@@ -1,5 +1,8 @@
 package io.convoy.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Arrays;
 import java.util.Random;
 
 /** Checks shared by the tests of the fast convolution paths (direct, Winograd). */
@@ -21,6 +24,60 @@ final class ConvChecks {
       worst = Math.max(worst, rel);
     }
     return worst;
+  }
+
+  /**
+   * Runs Conv2d's three passes on {@code s} with a NaN-filled workspace and compares each with ScalarConv2d
+   * under {@link #termBound}: forward with and without bias, backward-data and backward-weights adding into
+   * random starting values. The weights start at {@code wOff} of a parameter array with {@code tail} spare
+   * floats after the bias, whose untouched slots are checked too. Raises {@code worst[0..2]} to the largest
+   * ratios seen (forward, backward-data, backward-weights).
+   */
+  static void againstScalar(ConvShape s, Random rnd, int wOff, int tail, double tol, double[] worst) {
+    float[] in = Conv2dTest.random(rnd, s.inSize());
+    float[] params = Conv2dTest.random(rnd, wOff + s.weightSize() + s.k() + tail);
+    int bOff = wOff + s.weightSize();
+    float[] dOut = Conv2dTest.random(rnd, s.outSize());
+    float[] absIn = abs(in);
+    float[] absParams = abs(params);
+    float[] absDOut = abs(dOut);
+    float[] ws = new float[Conv2d.workspaceSize(s)];
+    Arrays.fill(ws, Float.NaN); // stale workspace must never leak into a result
+
+    float[] fast = Conv2dTest.filled(s.outSize(), Float.NaN);
+    float[] ref = new float[s.outSize()];
+    float[] mag = new float[s.outSize()];
+    Conv2d.forward(fast, in, params, wOff, params, bOff, s, ws);
+    ScalarConv2d.forward(ref, in, params, wOff, params, bOff, s, null);
+    ScalarConv2d.forward(mag, absIn, absParams, wOff, absParams, bOff, s, null);
+    worst[0] = Math.max(worst[0], termBound(ref, fast, mag, tol, "forward " + s));
+
+    float[] noBias = Conv2dTest.filled(s.outSize(), Float.NaN);
+    float[] refNoBias = new float[s.outSize()];
+    Conv2d.forward(noBias, in, params, wOff, null, 0, s, ws);
+    ScalarConv2d.forward(refNoBias, in, params, wOff, null, 0, s, null);
+    termBound(refNoBias, noBias, mag, tol, "forward without bias " + s);
+
+    float[] start = Conv2dTest.random(rnd, s.inSize());
+    float[] dInFast = start.clone();
+    float[] dInRef = start.clone();
+    float[] dInMag = abs(start);
+    Conv2d.backwardData(dInFast, dOut, params, wOff, s, ws);
+    ScalarConv2d.backwardData(dInRef, dOut, params, wOff, s, null);
+    ScalarConv2d.backwardData(dInMag, absDOut, absParams, wOff, s, null);
+    worst[1] = Math.max(worst[1], termBound(dInRef, dInFast, dInMag, tol, "backwardData " + s));
+
+    float[] gStart = Conv2dTest.random(rnd, params.length);
+    float[] gFast = gStart.clone();
+    float[] gRef = gStart.clone();
+    float[] gMag = abs(gStart);
+    Conv2d.backwardWeights(gFast, wOff, gFast, bOff, dOut, in, s, ws);
+    ScalarConv2d.backwardWeights(gRef, wOff, gRef, bOff, dOut, in, s, null);
+    ScalarConv2d.backwardWeights(gMag, wOff, gMag, bOff, absDOut, absIn, s, null);
+    worst[2] = Math.max(worst[2], termBound(gRef, gFast, gMag, tol, "backwardWeights " + s));
+    for (int i : new int[] {0, wOff - 1, params.length - 1}) {
+      assertEquals(gStart[i], gFast[i], 0f, "gradient slot " + i + " outside the slices changed, " + s);
+    }
   }
 
   static float[] abs(float[] x) {

@@ -1,11 +1,9 @@
 package io.convoy.kernels;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -55,45 +53,7 @@ class WinogradConvTest {
     Random rnd = new Random(11);
     double[] worst = new double[3];
     for (ConvShape s : SHAPES) {
-      float[] in = Conv2dTest.random(rnd, s.inSize());
-      int wOff = 5;
-      float[] params = Conv2dTest.random(rnd, wOff + s.weightSize() + s.k() + 3);
-      int bOff = wOff + s.weightSize();
-      float[] dOut = Conv2dTest.random(rnd, s.outSize());
-      float[] absIn = ConvChecks.abs(in);
-      float[] absParams = ConvChecks.abs(params);
-      float[] absDOut = ConvChecks.abs(dOut);
-      float[] ws = new float[Conv2d.workspaceSize(s)];
-      Arrays.fill(ws, Float.NaN); // stale workspace must never leak into a result
-
-      float[] fast = filled(s.outSize(), Float.NaN);
-      float[] ref = new float[s.outSize()];
-      float[] mag = new float[s.outSize()];
-      Conv2d.forward(fast, in, params, wOff, params, bOff, s, ws);
-      ScalarConv2d.forward(ref, in, params, wOff, params, bOff, s, null);
-      ScalarConv2d.forward(mag, absIn, absParams, wOff, absParams, bOff, s, null);
-      worst[0] = Math.max(worst[0], ConvChecks.termBound(ref, fast, mag, TOL, "forward " + s));
-
-      float[] start = Conv2dTest.random(rnd, s.inSize());
-      float[] dInFast = start.clone();
-      float[] dInRef = start.clone();
-      float[] dInMag = ConvChecks.abs(start);
-      Conv2d.backwardData(dInFast, dOut, params, wOff, s, ws);
-      ScalarConv2d.backwardData(dInRef, dOut, params, wOff, s, null);
-      ScalarConv2d.backwardData(dInMag, absDOut, absParams, wOff, s, null);
-      worst[1] = Math.max(worst[1], ConvChecks.termBound(dInRef, dInFast, dInMag, TOL, "backwardData " + s));
-
-      float[] gStart = Conv2dTest.random(rnd, params.length);
-      float[] gFast = gStart.clone();
-      float[] gRef = gStart.clone();
-      float[] gMag = ConvChecks.abs(gStart);
-      Conv2d.backwardWeights(gFast, wOff, gFast, bOff, dOut, in, s, ws);
-      ScalarConv2d.backwardWeights(gRef, wOff, gRef, bOff, dOut, in, s, null);
-      ScalarConv2d.backwardWeights(gMag, wOff, gMag, bOff, absDOut, absIn, s, null);
-      worst[2] = Math.max(worst[2], ConvChecks.termBound(gRef, gFast, gMag, TOL, "backwardWeights " + s));
-      for (int i : new int[] {0, wOff - 1, params.length - 1}) {
-        assertEquals(gStart[i], gFast[i], 0f, "gradient slot " + i + " outside the slices changed, " + s);
-      }
+      ConvChecks.againstScalar(s, rnd, 5, 3, TOL, worst);
     }
     System.out.printf("Winograd vs ScalarConv2d, largest |difference| / (sum |terms| + 1e-3): forward %.3g,"
         + " backwardData %.3g, backwardWeights %.3g (bound %.1g)%n", worst[0], worst[1], worst[2], TOL);
@@ -112,9 +72,5 @@ class WinogradConvTest {
       worst = Math.max(worst, ConvChecks.finiteDifferences(s, rnd, eps));
     }
     System.out.printf("Winograd conv backward vs finite differences: largest difference %.3g%n", worst);
-  }
-
-  private static float[] filled(int n, float v) {
-    return Conv2dTest.filled(n, v);
   }
 }
