@@ -2,8 +2,6 @@ package io.convoy.pipeline.model;
 
 import io.convoy.kernels.Activations;
 import io.convoy.kernels.Losses;
-import io.convoy.kernels.Pool2d;
-import io.convoy.kernels.PoolShape;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -38,9 +36,6 @@ public final class Network {
   private final float[] probs;
   private final float[] target;
   private final RuntimeLayer.Workspace ws = new RuntimeLayer.Workspace();
-  /** Inference outputs of the top-level 2x2 stride-2 max-pooling layers (null elsewhere), allocated on first use. */
-  private final float[][] poolOut;
-  private final boolean[] pool2x2;
   private int lastCorrect;
   private int layerCounter;
   private int paramCursor;
@@ -69,12 +64,6 @@ public final class Network {
     }
     ws.data = new float[wsSize];
     this.inputs = new float[layers.length][];
-    this.poolOut = new float[layers.length][];
-    this.pool2x2 = new boolean[layers.length];
-    for (int i = 0; i < layers.length; i++) {
-      pool2x2[i] = specs.get(i) instanceof MaxPool2dSpec m && m.kernelH() == 2 && m.kernelW() == 2
-          && m.strideH() == 2 && m.strideW() == 2;
-    }
     this.numParams = paramCursor;
     this.numBuffers = bufferCursor;
     if (numParams != spec.paramCount() || numBuffers != spec.bufferCount()) {
@@ -190,7 +179,7 @@ public final class Network {
   public void predict(float[] params, float[] buffers, float[] x, int batch, float[] probsOut) {
     checkCall(params, buffers, x, batch);
     checkLength("probsOut", probsOut, batch * classes);
-    float[] logits = runInference(params, buffers, x, batch);
+    float[] logits = runForward(params, buffers, x, batch, false, 0L);
     if (spec.loss() == LossKind.SOFTMAX_CROSS_ENTROPY) {
       Activations.softmaxForward(probsOut, logits, batch, classes);
     } else {
@@ -215,7 +204,7 @@ public final class Network {
       throw new IllegalArgumentException("predictedOut must hold at least " + batch + " values, got "
           + predictedOut.length);
     }
-    float[] logits = runInference(params, buffers, x, batch);
+    float[] logits = runForward(params, buffers, x, batch, false, 0L);
     return loss(logits, labels, batch, predictedOut);
   }
 
@@ -264,30 +253,6 @@ public final class Network {
     for (int i = 0; i < layers.length; i++) {
       inputs[i] = a;
       a = layers[i].forward(a, params, buffers, batch, training, seed);
-    }
-    return a;
-  }
-
-  /**
-   * Forward in inference mode for {@link #predict} and {@link #evaluate}, which never back-propagate:
-   * 2x2 stride-2 max pooling runs without recording the argmax that only the backward pass reads
-   * (the same maxima as the training forward, bit for bit). Everything
-   * else is {@link #runForward}'s.
-   */
-  private float[] runInference(float[] params, float[] buffers, float[] x, int batch) {
-    float[] a = x;
-    for (int i = 0; i < layers.length; i++) {
-      inputs[i] = a;
-      if (pool2x2[i]) {
-        if (poolOut[i] == null) {
-          poolOut[i] = new float[Math.multiplyExact(maxBatch, layers[i].out.size())];
-        }
-        PoolShape shape = PoolShape.square(batch, layers[i].in.c(), layers[i].in.h(), layers[i].in.w(), 2, 2);
-        Pool2d.maxForwardInference(poolOut[i], a, shape);
-        a = poolOut[i];
-      } else {
-        a = layers[i].forward(a, params, buffers, batch, false, 0L);
-      }
     }
     return a;
   }

@@ -245,7 +245,11 @@ abstract class RuntimeLayer {
     }
   }
 
-  /** Max or average pooling via {@link Pool2d}. */
+  /**
+   * Max or average pooling via {@link Pool2d}. An inference-mode forward ({@code training} false) of a
+   * 2x2 stride-2 max pooling skips the argmax that only the backward pass reads; a backward after such a
+   * forward computes it then from its input (the same maxima, bit for bit).
+   */
   static final class Pool extends RuntimeLayer {
     private final boolean max;
     private final int kh;
@@ -255,6 +259,8 @@ abstract class RuntimeLayer {
     private final float[] outArr;
     private final float[] dInArr;
     private final int[] argmax;
+    private final boolean max2x2;
+    private boolean argmaxStale;
     private PoolShape shape;
 
     Pool(LayerSpec spec, TensorShape in, int maxBatch) {
@@ -276,6 +282,7 @@ abstract class RuntimeLayer {
       outArr = alloc(maxBatch, out);
       dInArr = alloc(maxBatch, in);
       argmax = max ? new int[outArr.length] : null;
+      max2x2 = max && kh == 2 && kw == 2 && sh == 2 && sw == 2;
       shape = shapeFor(maxBatch);
     }
 
@@ -292,7 +299,10 @@ abstract class RuntimeLayer {
 
     @Override
     float[] forward(float[] x, float[] params, float[] buffers, int batch, boolean training, long seed) {
-      if (max) {
+      argmaxStale = max2x2 && !training;
+      if (argmaxStale) {
+        Pool2d.maxForwardInference(outArr, x, shape(batch));
+      } else if (max) {
         Pool2d.maxForward(outArr, argmax, x, shape(batch));
       } else {
         Pool2d.avgForward(outArr, x, shape(batch));
@@ -307,6 +317,10 @@ abstract class RuntimeLayer {
       }
       Arrays.fill(dInArr, 0, batch * in.size(), 0f);
       if (max) {
+        if (argmaxStale) {   // after an inference-mode forward: same output, now with its argmax
+          Pool2d.maxForward(outArr, argmax, x, shape(batch));
+          argmaxStale = false;
+        }
         Pool2d.maxBackward(dInArr, dOut, argmax, shape(batch));
       } else {
         Pool2d.avgBackward(dInArr, dOut, shape(batch));

@@ -195,4 +195,35 @@ class NetworkTest {
     assertEquals(count + (predicted[3] == y[3] ? 1 : 0), correct);
     assertThrows(IllegalArgumentException.class, () -> net.evaluate(p, b, x, y, batch, new int[batch - 1]));
   }
+
+  @Test
+  void inferenceModeMaxPoolingGivesTheTrainingOutputAndStillBackPropagates() {
+    // the Keras course model (no dropout, no batch norm): only the 2x2 max pooling differs between the
+    // modes, which in inference mode skips its argmax until a backward pass asks for it
+    ModelSpec spec = ModelSpec.kerasCourse();
+    Network net = new Network(spec, 8);
+    float[] p = new float[net.numParams()];
+    float[] b = new float[net.numBuffers()];
+    net.initParams(p, b, InitKind.HE, 3L);
+    SplittableRandom rnd = new SplittableRandom(4);
+    int batch = 5;
+    float[] x = new float[batch * 784];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rnd.nextGaussian();
+    }
+    float[] g = new float[batch * 10];
+    for (int i = 0; i < g.length; i++) {
+      g[i] = (float) rnd.nextGaussian();
+    }
+    float[] trainOut = net.forwardOutput(p, b, x, batch, true, 0L).clone();
+    float[] trainGrads = new float[p.length];
+    float[] trainDx = net.backwardInput(p, trainGrads, x, g, batch).clone();
+
+    float[] inferOut = net.forwardOutput(p, b, x, batch, false, 0L).clone();
+    float[] inferGrads = new float[p.length];
+    float[] inferDx = net.backwardInput(p, inferGrads, x, g, batch).clone();
+    assertArrayEquals(trainOut, inferOut);
+    assertArrayEquals(trainGrads, inferGrads);
+    assertArrayEquals(trainDx, inferDx);
+  }
 }
