@@ -1,5 +1,6 @@
 package io.convoy.jobs;
 
+import io.convoy.pipeline.spark.SparkTrainer;
 import io.convoy.pipeline.train.EpochMetrics;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -92,7 +93,11 @@ public final class RunDirectory {
     writeText("metrics.jsonl", String.join("\n", metricLines) + "\n");
   }
 
-  /** The JSON fields of one epoch; {@code epoch} is 1-based; NaN accuracies become null. */
+  /**
+   * The JSON fields of one epoch; {@code epoch} is 1-based; NaN accuracies become null. Last comes
+   * {@code arrow_peak_bytes}, the most Arrow off-heap memory this JVM's trainer has held so far (in local
+   * mode the executors' too).
+   */
   static Map<String, Object> metricsMap(EpochMetrics m, boolean hasTest) {
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("epoch", m.epoch() + 1);
@@ -107,6 +112,7 @@ public final class RunDirectory {
     o.put("communication_s", m.communicationSeconds());
     o.put("wait_s", m.waitSeconds());
     o.put("learning_rate", m.learningRate());
+    o.put("arrow_peak_bytes", SparkTrainer.arrowPeakBytes());
     return o;
   }
 }

@@ -20,7 +20,6 @@ import io.convoy.pipeline.train.TrainingListener;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -69,17 +68,12 @@ final class TrainJob {
       ExecutorEvents executors = new ExecutorEvents(out);
       s.spark().sparkContext().addSparkListener(executors);
       progress.epochDetail(times::describeEpoch);
-      List<String> metricLines = new ArrayList<>();
       // onBatch also comes from Spark's listener-bus thread while an averaging round runs (live
       // progress from executor heartbeats); the trainer never lets those calls overlap its own
       TrainingListener listener = new TrainingListener() {
         @Override
         public void onEpoch(EpochMetrics m) {
-          // RunDirectory's fields plus the Arrow gauge (bin/convoy bench reads it); the file is rewritten whole
-          Map<String, Object> line = RunDirectory.metricsMap(m, hasTest);
-          line.put("arrow_peak_bytes", arrowPeakBytes());
-          metricLines.add(Json.write(line));
-          run.writeText("metrics.jsonl", String.join("\n", metricLines) + "\n");
+          run.appendMetrics(m, hasTest);
           progress.onEpoch(m);
         }
 
@@ -142,11 +136,6 @@ final class TrainJob {
     }
     ImageSet all = IdxReader.read(new Path(files.images()), new Path(files.labels()), hconf, c.model().numClasses());
     return all.size() > 1000 ? all.slice(0, 1000) : all;
-  }
-
-  /** The driver JVM's Arrow off-heap peak (in local mode the executors' too: they share the JVM). */
-  static Long arrowPeakBytes() {
-    return SparkTrainer.arrowPeakBytes();
   }
 
   static List<Double> floats(float[] v) {
