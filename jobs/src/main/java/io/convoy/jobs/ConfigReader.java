@@ -18,10 +18,10 @@ import java.util.Set;
  * ({@code "train.epochs: expected a number, got STRING 'ten'"}), and the check that rejects keys the
  * reference configuration does not know, with a did-you-mean when one is close.
  */
-final class ConfigReader {
+public final class ConfigReader {
   private final Config config;
 
-  ConfigReader(Config config) {
+  public ConfigReader(Config config) {
     this.config = config;
   }
 
@@ -33,7 +33,7 @@ final class ConfigReader {
     return config.hasPath(key);   // false for null values
   }
 
-  String string(String key) {
+  public String string(String key) {
     ConfigValue v = value(key);
     // a boolean is refused too: "checkpoint.dir = false" would otherwise become a folder named "false"
     if (v.valueType() == ConfigValueType.OBJECT || v.valueType() == ConfigValueType.LIST
@@ -48,7 +48,7 @@ final class ConfigReader {
     return config.hasPath(key) ? string(key) : null;
   }
 
-  boolean bool(String key) {
+  public boolean bool(String key) {
     try {
       return config.getBoolean(key);
     } catch (ConfigException.WrongType e) {
@@ -56,7 +56,7 @@ final class ConfigReader {
     }
   }
 
-  double number(String key) {
+  public double number(String key) {
     ConfigValue v = value(key);
     try {
       return config.getDouble(key);
@@ -86,7 +86,7 @@ final class ConfigReader {
   }
 
   /** An int that must be > 0: {@code "train.batch-size must be > 0, got -3"}. */
-  int positiveInt(String key) {
+  public int positiveInt(String key) {
     int v = intValue(key);
     if (v <= 0) {
       throw new JobConfigException(key + " must be > 0, got " + v);
@@ -94,7 +94,7 @@ final class ConfigReader {
     return v;
   }
 
-  int nonNegativeInt(String key) {
+  public int nonNegativeInt(String key) {
     int v = intValue(key);
     if (v < 0) {
       throw new JobConfigException(key + " must be >= 0, got " + v);
@@ -119,7 +119,26 @@ final class ConfigReader {
     return out;
   }
 
-  List<String> stringList(String key) {
+  /** A list of whole numbers, each named by its index when it is not one. */
+  public List<Integer> intList(String key) {
+    ConfigValue v = value(key);
+    if (v.valueType() != ConfigValueType.LIST) {
+      throw wrongType(key, "a list of whole numbers", v);
+    }
+    ConfigList list = (ConfigList) v;
+    List<Integer> out = new java.util.ArrayList<>(list.size());
+    for (int i = 0; i < list.size(); i++) {
+      ConfigValue e = list.get(i);
+      double d = e.valueType() == ConfigValueType.NUMBER ? ((Number) e.unwrapped()).doubleValue() : Double.NaN;
+      if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
+        throw wrongType(key + "[" + i + "]", "a whole number", e);
+      }
+      out.add((int) d);
+    }
+    return List.copyOf(out);
+  }
+
+  public List<String> stringList(String key) {
     ConfigValue v = value(key);
     if (v.valueType() != ConfigValueType.LIST) {
       throw wrongType(key, "a list of strings", v);
@@ -192,7 +211,7 @@ final class ConfigReader {
    * Rejects keys of {@code actual} that {@code reference} does not have. Subtrees named in
    * {@code free} (e.g. {@code spark.conf}) are not checked.
    */
-  static void rejectUnknownKeys(ConfigObject actual, ConfigObject reference, String prefix, Set<String> free) {
+  public static void rejectUnknownKeys(ConfigObject actual, ConfigObject reference, String prefix, Set<String> free) {
     for (Map.Entry<String, ConfigValue> e : actual.entrySet()) {
       String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
       if (free.contains(key)) {
