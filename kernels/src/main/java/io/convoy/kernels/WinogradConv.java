@@ -33,11 +33,15 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Layouts. Transforms work on vectors of channels, so each image is first copied into a padded
  * (y, x, channel) buffer (channel counts rounded up to the GEMM panel width {@link VectorGemm#NR}
  * with zeros; borders are the zero padding); outputs are transformed into a (position, channel)
- * staging buffer and copied back to NCHW. These two layout changes are plain loops and cost about
- * as much as the GEMMs (docs/benchmarks.md). Images are processed in small blocks (one 14x14 image
- * of the reference CNN's conv2 per block: larger blocks measured slower) whose transform-domain
- * buffers (V, M: 36 x tiles x channels) stay in cache. All buffers live in the caller's workspace
- * ({@link #workspaceSize}); nothing is allocated per call.
+ * staging buffer and copied back to NCHW. Both layout changes run as 16 x 16 in-register transposes
+ * ({@link VectorTranspose}) where the JVM has 16-lane vectors, plain loops elsewhere; with the loops
+ * they cost about as much as the GEMMs (docs/benchmarks.md). Images are processed in small blocks
+ * (one 14x14 image of the reference CNN's conv2 per block in the forward-style passes, three in
+ * backward-weights) whose transform-domain buffers (V, M: 36 x tiles x channels) stay in cache; the
+ * 36 planes of U, V and M are spaced by a multiple of 4 KB plus a cache line, so that the transforms'
+ * stores to six planes at a time do not compete for the same L1 sets. All buffers live in the
+ * caller's workspace ({@link #workspaceSize}); per call only the small table of padded offsets is
+ * allocated.
  *
  * <p>Rounding: the transforms multiply by up to 8 (A) and 5 (B) and divide by 24 (G), so results
  * differ from direct summation by a few float ulps of the largest intermediate, typically 1e-6 to
@@ -53,10 +57,16 @@ final class WinogradConv {
   /** Output tile edge (m in F(m, r)). */
   private static final int TILE = 4;
   /**
-   * Floats of V + M per block of images (at least one image). 48K floats (192 KB) keeps one image
-   * of the reference CNN's conv2 per block; 170K (three images) measured 15% slower per pass here.
+   * Floats of V + M per block of images (at least one image) in the forward-style passes. 48K floats
+   * (192 KB) keeps one image of the reference CNN's conv2 per block; three images measured no faster.
    */
   private static final int BLOCK_FLOATS = 48 * 1024;
+  /**
+   * The same for backward-weights, whose GEMMs run over the block's tiles (their inner dimension):
+   * 170K floats, three images of conv2, measured 10-15% faster than one (fewer loads and stores of
+   * the dU accumulators per multiply).
+   */
+  private static final int WEIGHT_GRAD_BLOCK_FLOATS = 170 * 1024;
   /** Scratch floats: 36 transform vectors. */
   private static final int SCRATCH = XI * L;
   /** Fewest input and output channels for which the transforms pay off (below: im2col). */
@@ -74,9 +84,29 @@ final class WinogradConv {
 
   // ---- sizes (shared by workspaceSize and the passes, so they always agree) ----
 
+  /**
+   * Floats from one transformed-weight plane U_xi to the next: cq * kq plus one cache line, so that
+   * the 36 planes, written side by side by {@link #transformWeights}, do not all map to the same L1
+   * sets (cq * kq is a multiple of 1,024 floats, 4 KB, for the usual channel counts; with that
+   * stride the weight transform measured 0.47 ms of the reference CNN's 4 ms conv2 forward).
+   */
+  private static int uStride(int cq, int kq) {
+    return cq * kq + 16;
+  }
+
+  /**
+   * Floats from one transform-domain plane (V_xi or M_xi: tb tiles x ch channels) to the next, padded
+   * by a cache line for the same reason as {@link #uStride}: the transforms store to 6 of the 36
+   * planes at a time, and with a stride of a multiple of 4 KB (three images of the reference CNN's
+   * conv2) they measured 2.5-6x slower.
+   */
+  private static int planeStride(int tb, int ch) {
+    return tb * ch + 16;
+  }
+
   /** Images per block for tpi tiles per image and cq + kq channels in the transform domain. */
-  private static int blockImages(int n, int tpi, int cq, int kq) {
-    int g = BLOCK_FLOATS / (XI * tpi * (cq + kq));
+  private static int blockImages(int n, int tpi, int cq, int kq, int budget) {
+    int g = budget / (XI * tpi * (cq + kq));
     return Math.max(1, Math.min(n, g));
   }
 
@@ -87,10 +117,10 @@ final class WinogradConv {
     int ty = ceilDiv(outH, TILE);
     int tx = ceilDiv(outW, TILE);
     int tpi = ty * tx;
-    int tb = roundUp(blockImages(n, tpi, cq, kq) * tpi, MR);
+    int tb = roundUp(blockImages(n, tpi, cq, kq, BLOCK_FLOATS) * tpi, MR);
     long hwc = (long) (TILE * ty + 2) * (TILE * tx + 2) * cq;
     long stage = (long) outH * outW * kq;
-    return (long) XI * cq * kq + hwc + (long) XI * tb * (cq + kq) + stage + SCRATCH;
+    return (long) XI * (uStride(cq, kq) + planeStride(tb, cq) + planeStride(tb, kq)) + hwc + stage + SCRATCH;
   }
 
   private static long weightGradSize(ConvShape s) {
@@ -100,10 +130,10 @@ final class WinogradConv {
     int ty = ceilDiv(s.p(), TILE);
     int tx = ceilDiv(s.q(), TILE);
     int tpi = ty * tx;
-    int tb = roundUp(blockImages(s.n(), tpi, cq, kq) * tpi, MR);
+    int tb = roundUp(blockImages(s.n(), tpi, cq, kq, WEIGHT_GRAD_BLOCK_FLOATS) * tpi, MR);
     long hwc = (long) (TILE * ty + 2) * (TILE * tx + 2) * cq;
     long dy = (long) TILE * ty * TILE * tx * kq;
-    return (long) XI * kr * cq + hwc + dy + (long) XI * tb * (cq + kq) + SCRATCH;
+    return (long) XI * (kr * cq + planeStride(tb, cq) + planeStride(tb, kq)) + hwc + dy + SCRATCH;
   }
 
   /** Workspace floats for all three passes of shape s (the largest of the three). */
@@ -146,7 +176,7 @@ final class WinogradConv {
     final int ty = ceilDiv(p, TILE);
     final int tx = ceilDiv(q, TILE);
     final int tpi = ty * tx;
-    final int g = blockImages(n, tpi, cq, kq);
+    final int g = blockImages(n, tpi, cq, kq, WEIGHT_GRAD_BLOCK_FLOATS);
     final int tb = roundUp(g * tpi, MR);
     final int hp = TILE * ty + 2;
     final int wp = TILE * tx + 2;
@@ -157,25 +187,27 @@ final class WinogradConv {
     final int hwcOff = duOff + XI * kr * cq;
     final int dyOff = hwcOff + hp * wp * cq;
     final int vOff = dyOff + dyH * dyW * kq;
-    final int mOff = vOff + XI * tb * cq;
-    final int scratch = mOff + XI * tb * kq;
+    final int mOff = vOff + XI * planeStride(tb, cq);
+    final int scratch = mOff + XI * planeStride(tb, kq);
     Arrays.fill(ws, duOff, duOff + XI * kr * cq, 0f);
     Arrays.fill(ws, hwcOff, hwcOff + hp * wp * cq, 0f);
     Arrays.fill(ws, dyOff, dyOff + dyH * dyW * kq, 0f);
     final int chw = c * s.h() * s.w();
     final int kpq = k * p * q;
     // V for this pass is laid out as B panels of the weight-gradient GEMM: [xi][c panel][tile][NR]
-    final int vXi = tb * cq;
+    final int vXi = planeStride(tb, cq);
     final int vPanel = tb * NR;
-    final int mXi = tb * kq;
+    final int mXi = planeStride(tb, kq);
+    final int[] inOffs = paddedOffsets(s.h(), s.w(), wp, cq, s.padH(), s.padW());
+    final int[] dyOffs = paddedOffsets(p, q, dyW, kq, 0, 0);
     for (int n0 = 0; n0 < n; n0 += g) {
       int images = Math.min(g, n - n0);
       int tiles = images * tpi;
       for (int i = 0; i < images; i++) {
         int img = n0 + i;
-        toPadded(in, img * chw, c, s.h(), s.w(), ws, hwcOff, wp, cq, s.padH(), s.padW());
+        toPadded(in, img * chw, c, s.h(), s.w(), ws, hwcOff, wp, cq, s.padH(), s.padW(), inOffs);
         inputTransform(ws, hwcOff, wp, cq, ty, tx, ws, vOff, vXi, vPanel, NR, i * tpi, scratch);
-        toPadded(dOut, img * kpq, k, p, q, ws, dyOff, dyW, kq, 0, 0);
+        toPadded(dOut, img * kpq, k, p, q, ws, dyOff, dyW, kq, 0, 0, dyOffs);
         outputGradTransform(ws, dyOff, dyW, kq, ty, tx, ws, mOff, mXi, i * tpi, scratch);
       }
       // rows past the last tile are a zero contribution to the sums over tiles
@@ -212,25 +244,26 @@ final class WinogradConv {
     final int ty = ceilDiv(outH, TILE);
     final int tx = ceilDiv(outW, TILE);
     final int tpi = ty * tx;
-    final int g = blockImages(n, tpi, cq, kq);
+    final int g = blockImages(n, tpi, cq, kq, BLOCK_FLOATS);
     final int tb = roundUp(g * tpi, MR);
     final int hp = TILE * ty + 2;
     final int wp = TILE * tx + 2;
     // workspace: U (written by transformWeights) | padded input | V | M | staging | scratch
-    final int hwcOff = XI * cq * kq;
+    final int hwcOff = XI * uStride(cq, kq);
     final int vOff = hwcOff + hp * wp * cq;
-    final int mOff = vOff + XI * tb * cq;
-    final int stageOff = mOff + XI * tb * kq;
+    final int mOff = vOff + XI * planeStride(tb, cq);
+    final int stageOff = mOff + XI * planeStride(tb, kq);
     final int scratch = stageOff + outH * outW * kq;
     Arrays.fill(ws, hwcOff, hwcOff + hp * wp * cq, 0f);
     final int inImage = inC * inH * inW;
     final int outImage = outC * outH * outW;
-    final int vXi = tb * cq;
-    final int mXi = tb * kq;
+    final int vXi = planeStride(tb, cq);
+    final int mXi = planeStride(tb, kq);
+    final int[] inOffs = paddedOffsets(inH, inW, wp, cq, padH, padW);
     for (int n0 = 0; n0 < n; n0 += g) {
       int images = Math.min(g, n - n0);
       for (int i = 0; i < images; i++) {
-        toPadded(in, (n0 + i) * inImage, inC, inH, inW, ws, hwcOff, wp, cq, padH, padW);
+        toPadded(in, (n0 + i) * inImage, inC, inH, inW, ws, hwcOff, wp, cq, padH, padW, inOffs);
         // V row-major per xi: [xi][tile][cq] (panel stride NR: the panels sit side by side in a row),
         // the A operand read in place
         inputTransform(ws, hwcOff, wp, cq, ty, tx, ws, vOff, vXi, NR, cq, i * tpi, scratch);
@@ -239,7 +272,7 @@ final class WinogradConv {
       int rows = roundUp(images * tpi, MR);
       for (int xi = 0; xi < XI; xi++) {
         for (int jp = 0; jp < kq; jp += NR) {
-          int bIdx = xi * cq * kq + jp * cq;
+          int bIdx = xi * uStride(cq, kq) + jp * cq;
           int aBase = vOff + xi * vXi;
           int cBase = mOff + xi * mXi + jp;
           for (int t = 0; t < rows; t += MR) {
@@ -256,17 +289,36 @@ final class WinogradConv {
 
   // ---- layout changes ----
 
+  /**
+   * Destination of each input position p (row-major, p < h * w) in the padded (rows, wp, cq) layout,
+   * relative to the layout's start: {@code ((p / w + padH) * wp + padW + p % w) * cq}.
+   */
+  private static int[] paddedOffsets(int h, int w, int wp, int cq, int padH, int padW) {
+    int[] offs = new int[h * w];
+    for (int p = 0; p < offs.length; p++) {
+      offs[p] = ((p / w + padH) * wp + padW + p % w) * cq;
+    }
+    return offs;
+  }
+
   // src holds one image (ch, h, w) at srcOff; writes it into dst (rows, wp, cq) at dstOff with its
-  // top-left corner at (padH, padW). Only the image's own positions and channels are written: the
-  // zero border and zero channels past ch come from the caller's fill. Plain loops, 16 channels at
-  // a time row by row, so the destination lines being filled stay in L1. Measured alternatives that
-  // were slower here (JDK 17): Vector API gathers (FloatVector.fromArray with an index map), which
-  // were not compiled to gather instructions and ran a boxing fallback, and a 16 x 16 in-register
-  // transpose (rearrange + blend, or unaligned loads + blend), no faster than these copies.
+  // top-left corner at (padH, padW) (offs: paddedOffsets). Only the image's own positions and
+  // channels are written: the zero border and zero channels past ch come from the caller's fill.
+  // Blocks of 16 channels x 16 positions go through VectorTranspose (the last block of positions
+  // overlaps the one before it: a copy, so writing some positions twice is harmless); channels
+  // past the last whole block of 16, and all channels without 16-lane vectors, through plain loops,
+  // 16 channels at a time row by row so the destination lines being filled stay in L1.
   private static void toPadded(float[] src, int srcOff, int ch, int h, int w, float[] dst, int dstOff, int wp,
-      int cq, int padH, int padW) {
+      int cq, int padH, int padW, int[] offs) {
     final int hw = h * w;
-    for (int cb = 0; cb < ch; cb += 16) {
+    final int blocked = VectorTranspose.AVAILABLE && hw >= 16 ? ch - ch % 16 : 0;
+    for (int cb = 0; cb < blocked; cb += 16) {
+      for (int pos = 0; pos < hw; pos += 16) {
+        int p0 = Math.min(pos, hw - 16);
+        VectorTranspose.toRows(src, srcOff + cb * hw + p0, hw, dst, offs, p0, dstOff + cb);
+      }
+    }
+    for (int cb = blocked; cb < ch; cb += 16) {
       int ce = Math.min(ch, cb + 16);
       for (int y = 0; y < h; y++) {
         int row = dstOff + ((y + padH) * wp + padW) * cq;
@@ -282,14 +334,21 @@ final class WinogradConv {
   }
 
   // stage holds one image's result as (pq positions, kq channels) at stageOff; writes it into out
-  // (outC, pq) at outOff: overwritten (+ bias) or added to (accumulate), in blocks of 16 channels x
-  // 16 positions so that the staging rows read and the output rows written stay in L1.
+  // (outC, pq) at outOff: overwritten (+ bias) or added to (accumulate). Blocks of 16 positions x
+  // 16 channels go through VectorTranspose; the rest in blocks of up to 16 x 16 by plain loops,
+  // so that the staging rows read and the output rows written stay in L1.
   private static void fromStaging(float[] stage, int stageOff, int kq, int outC, int pq, float[] out, int outOff,
       float[] bias, int bOff, boolean accumulate) {
+    final boolean vector = VectorTranspose.AVAILABLE;
     for (int kb = 0; kb < outC; kb += 16) {
       int ke = Math.min(outC, kb + 16);
       for (int pb = 0; pb < pq; pb += 16) {
         int pe = Math.min(pq, pb + 16);
+        if (vector && ke - kb == 16 && pe - pb == 16) {
+          VectorTranspose.toRowsAdding(stage, stageOff + pb * kq + kb, kq, out, outOff + kb * pq + pb, pq, bias,
+              bOff + kb, accumulate);
+          continue;
+        }
         for (int k = kb; k < ke; k++) {
           int o = outOff + k * pq;
           int src = stageOff + k;
@@ -520,13 +579,13 @@ final class WinogradConv {
       {0, 0, 1}};
 
   // U_xi = G g G^T for every kernel, written as the B panels of the forward GEMM:
-  // u[uOff + xi * cq * kq + (k / NR) * cq * NR + c * NR + k % NR] for in-channel c, out-channel k;
+  // u[uOff + xi * uStride(cq, kq) + (k / NR) * cq * NR + c * NR + k % NR] for in-channel c, out-channel k;
   // zero for the padding channels. The kernel g of (out k, in c) is w[k, c, r, s] (weight (outC, inC, 3, 3)),
   // or, with flip, w[c, k, 2-r, 2-s] (weight (inC, outC, 3, 3): backward-data's flipped, transposed kernels).
   private static void transformWeights(float[] w, int wOff, int inC, int outC, boolean flip, float[] u, int uOff) {
     final int cq = roundUp(inC, NR);
     final int kq = roundUp(outC, NR);
-    final int xiStride = cq * kq;
+    final int xiStride = uStride(cq, kq);
     Arrays.fill(u, uOff, uOff + XI * xiStride, 0f);
     // c outer, k inner: consecutive kernels fill consecutive floats of each of the 36 U planes
     for (int c = 0; c < inC; c++) {

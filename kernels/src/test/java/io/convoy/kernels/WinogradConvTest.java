@@ -32,6 +32,7 @@ class WinogradConvTest {
       new ConvShape(1, 8, 5, 5, 40, 3, 3, 1, 1, 2, 2),      // padding 2 (backward-data pads 0)
       new ConvShape(3, 12, 4, 6, 8, 3, 3, 1, 1, 2, 0),      // mixed paddings
       new ConvShape(3, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1),   // the reference CNN's conv2, 2 blocks of images
+      new ConvShape(5, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1),   // backward-weights: blocks of 3 + 2 images
       new ConvShape(2, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1),   // one image per block
       new ConvShape(1, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1));    // exact tiles, channels one vector
 
