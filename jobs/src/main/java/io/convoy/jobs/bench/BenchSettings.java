@@ -12,7 +12,10 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -25,12 +28,13 @@ import java.util.Set;
  * @param threads thread counts to compare at (1 and/or 2)
  * @param python the Python 3 that runs the peers
  * @param peerEnvUnset environment variables removed for the peers
+ * @param peerEnv environment variables set for the peers (name to value)
  * @param childTimeoutMinutes a child process is killed after this long
  * @param epochs training epochs of every training run
  * @param warmUpSeconds the shortest warm-up before a timed operation (and at least 20 calls)
  */
 record BenchSettings(Path home, Config resolved, List<String> sections, Path outputDir, List<Integer> threads,
-    String python, List<String> peerEnvUnset, int childTimeoutMinutes, int epochs, double warmUpSeconds,
+    String python, List<String> peerEnvUnset, Map<String, String> peerEnv, int childTimeoutMinutes, int epochs, double warmUpSeconds,
     int fmaRounds, double fmaSeconds,
     List<Integer> sgemmSizes, boolean sgemmCnnShapes, int sgemmRounds, double sgemmSeconds,
     List<String> layerModels, int layerBatch, int layerRounds, double layerSeconds,
@@ -108,6 +112,7 @@ record BenchSettings(Path home, Config resolved, List<String> sections, Path out
     }
     return new BenchSettings(home, c, order(sections), Path.of(out).toAbsolutePath().normalize(),
         List.copyOf(new java.util.TreeSet<>(threads)), r.string("bench.python"), r.stringList("bench.peer-env-unset"),
+        environment(r.stringList("bench.peer-env"), "bench.peer-env"),
         r.positiveInt("bench.child-timeout-minutes"), r.positiveInt("bench.epochs"), seconds(r, "bench.warm-up-seconds"),
         r.positiveInt("bench.fma.rounds"), seconds(r, "bench.fma.seconds"),
         sizes, r.bool("bench.sgemm.cnn-shapes"), r.positiveInt("bench.sgemm.rounds"), seconds(r, "bench.sgemm.seconds"),
@@ -117,6 +122,20 @@ record BenchSettings(Path home, Config resolved, List<String> sections, Path out
         r.bool("bench.train.sync-sgd"), r.nonNegativeInt("bench.train.limit"), r.nonNegativeInt("bench.train.test-limit"),
         r.stringList("bench.train.overrides"),
         r.nonNegativeInt("bench.predict.limit"), r.positiveInt("bench.predict.repeats"), r.positiveInt("bench.predict.batch"));
+  }
+
+  /** NAME=VALUE entries as a map, in order; an entry without a name or '=' is rejected, naming it and the key. */
+  static Map<String, String> environment(List<String> entries, String key) {
+    Map<String, String> env = new LinkedHashMap<>();
+    for (String e : entries) {
+      int eq = e.indexOf('=');
+      if (eq <= 0 || !e.substring(0, eq).matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        throw new JobConfigException(key + " entries must be NAME=VALUE (NAME a shell variable name), got \"" + e
+            + "\"");
+      }
+      env.put(e.substring(0, eq), e.substring(eq + 1));
+    }
+    return Collections.unmodifiableMap(env);
   }
 
   boolean runs(String section) {

@@ -108,15 +108,17 @@ final class Peers {
   }
 
   /**
-   * The peer's environment: BLAS and OpenMP pinned to {@code threads}, and the variables listed in
+   * The peer's environment: BLAS and OpenMP pinned to {@code threads}, the variables listed in
    * {@code bench.peer-env-unset} removed (on this kind of machine OPENBLAS_CORETYPE may pin OpenBLAS to an
-   * older kernel; a peer at its best picks its own).
+   * older kernel; a peer at its best picks its own) and those of {@code bench.peer-env} set (glibc's malloc
+   * tuning, see conf/bench.conf).
    */
   Map<String, String> env(int threads) {
     Map<String, String> env = new LinkedHashMap<>();
     for (String v : settings.peerEnvUnset()) {
       env.put(v, null);
     }
+    env.putAll(settings.peerEnv());
     String t = Integer.toString(threads);
     env.put("OPENBLAS_NUM_THREADS", t);
     env.put("OMP_NUM_THREADS", t);

@@ -153,6 +153,11 @@ class BenchJobTest {
     assertEquals(2, r.code());
     assertTrue(r.err().contains("bench.sections: unknown section 'gpu'"), r.err());
 
+    r = bench("bench.peer-env=[\"MALLOC_ARENA_MAX\"]");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("bench.peer-env entries must be NAME=VALUE") && r.err().contains("MALLOC_ARENA_MAX"),
+        r.err());
+
     r = bench(tmp.resolve("missing.conf").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("missing.conf does not exist"), r.err());
