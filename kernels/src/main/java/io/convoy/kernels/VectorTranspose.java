@@ -6,64 +6,96 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * 16 x 16 float transposes in registers, for the layout changes between NCHW tensors and the
- * channel-vector layouts of {@link WinogradConv}. Four rounds swap the off-diagonal blocks of
- * 8 x 8, 4 x 4, 2 x 2 and 1 x 1 elements: in the round of distance d, rows i and i + d (i without
- * bit d) become {@code blend(row_i, row_(i+d) shifted d lanes up)} and {@code blend(row_i shifted d
- * lanes down, row_(i+d))}, with the blend taking the lanes that have bit d set. Every step is a
- * one-input rearrange or a blend with a constant mask, both of which JDK 17's C2 compiles to single
- * AVX-512 instructions; a two-input {@code rearrange(shuffle, vector)} instead ran the Vector API's
- * boxing fallback there. Measured 3.7x faster than a scalar copy of the same block (0.15 against
- * 0.55 ns per float, blocks in L1) and 1.8x faster than 16 gathers.
+ * Square float transposes in registers, 16 x 16 (512-bit vectors) and 8 x 8 (256-bit), for the layout
+ * changes between NCHW tensors and the channel-vector layouts of {@link WinogradConv}. Rounds swap
+ * the off-diagonal blocks of 8 x 8 (16 x 16 only), 4 x 4, 2 x 2 and 1 x 1 elements: in the round of
+ * distance d, rows i and i + d (i without bit d) become {@code blend(row_i, row_(i+d) shifted d lanes
+ * up)} and {@code blend(row_i shifted d lanes down, row_(i+d))}, the blend taking the lanes that have
+ * bit d set. Every step is a one-input rearrange or a blend with a constant mask, both of which JDK
+ * 17's C2 compiles to single AVX-512 / AVX2 instructions; a two-input {@code rearrange(shuffle,
+ * vector)} instead ran the Vector API's boxing fallback there. The 16 x 16 block measured 3.7x faster
+ * than a scalar copy of the same block (0.15 against 0.55 ns per float, blocks in L1) and 1.8x faster
+ * than 16 gathers.
  *
- * <p>Only for 16-lane species ({@link #AVAILABLE}: 512-bit vectors); callers keep plain loops for
- * other machines. The blocks are hand-unrolled: vectors passed between methods or kept in arrays
- * are boxed by C2 on JDK 17.
+ * <p>{@link #BLOCK} is the block edge for this JVM's preferred species (its lane count, 16 or 8), 0
+ * where there is none (callers keep plain loops). The blocks are hand-unrolled: vectors passed
+ * between methods or kept in arrays are boxed by C2 on JDK 17.
  */
 final class VectorTranspose {
-  /** Whether this JVM's preferred float species has 16 lanes, the block size of this class. */
-  static final boolean AVAILABLE = VectorInfo.SPECIES.length() == 16;
+  /** The block edge matching this JVM's preferred float species: 16, 8, or 0 (no transposes here). */
+  static final int BLOCK = VectorInfo.SPECIES.length() == 16 || VectorInfo.SPECIES.length() == 8
+      ? VectorInfo.SPECIES.length() : 0;
 
   private static final VectorSpecies<Float> S16 = FloatVector.SPECIES_512;
-  // R_d: lane i takes lane i - d (mod 16); L_d: lane i takes lane i + d; M_d: the lanes with bit d set
-  private static final VectorShuffle<Float> R8 = shift(-8);
-  private static final VectorShuffle<Float> R4 = shift(-4);
-  private static final VectorShuffle<Float> R2 = shift(-2);
-  private static final VectorShuffle<Float> R1 = shift(-1);
-  private static final VectorShuffle<Float> L8 = shift(8);
-  private static final VectorShuffle<Float> L4 = shift(4);
-  private static final VectorShuffle<Float> L2 = shift(2);
-  private static final VectorShuffle<Float> L1 = shift(1);
-  private static final VectorMask<Float> M8 = lanesWithBit(8);
-  private static final VectorMask<Float> M4 = lanesWithBit(4);
-  private static final VectorMask<Float> M2 = lanesWithBit(2);
-  private static final VectorMask<Float> M1 = lanesWithBit(1);
+  private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
+  // xRd: lane i takes lane i - d (mod lanes); xLd: lane i takes lane i + d; xMd: the lanes with bit d set
+  private static final VectorShuffle<Float> AR8 = shift(S16, -8);
+  private static final VectorShuffle<Float> AL8 = shift(S16, 8);
+  private static final VectorMask<Float> AM8 = lanesWithBit(S16, 8);
+  private static final VectorShuffle<Float> AR4 = shift(S16, -4);
+  private static final VectorShuffle<Float> AL4 = shift(S16, 4);
+  private static final VectorMask<Float> AM4 = lanesWithBit(S16, 4);
+  private static final VectorShuffle<Float> AR2 = shift(S16, -2);
+  private static final VectorShuffle<Float> AL2 = shift(S16, 2);
+  private static final VectorMask<Float> AM2 = lanesWithBit(S16, 2);
+  private static final VectorShuffle<Float> AR1 = shift(S16, -1);
+  private static final VectorShuffle<Float> AL1 = shift(S16, 1);
+  private static final VectorMask<Float> AM1 = lanesWithBit(S16, 1);
+  private static final VectorShuffle<Float> BR4 = shift(S8, -4);
+  private static final VectorShuffle<Float> BL4 = shift(S8, 4);
+  private static final VectorMask<Float> BM4 = lanesWithBit(S8, 4);
+  private static final VectorShuffle<Float> BR2 = shift(S8, -2);
+  private static final VectorShuffle<Float> BL2 = shift(S8, 2);
+  private static final VectorMask<Float> BM2 = lanesWithBit(S8, 2);
+  private static final VectorShuffle<Float> BR1 = shift(S8, -1);
+  private static final VectorShuffle<Float> BL1 = shift(S8, 1);
+  private static final VectorMask<Float> BM1 = lanesWithBit(S8, 1);
 
   private VectorTranspose() {}
 
-  private static VectorShuffle<Float> shift(int by) {
-    int[] from = new int[16];
-    for (int i = 0; i < 16; i++) {
-      from[i] = (i + by + 16) % 16;
+  private static VectorShuffle<Float> shift(VectorSpecies<Float> sp, int by) {
+    int n = sp.length();
+    int[] from = new int[n];
+    for (int i = 0; i < n; i++) {
+      from[i] = (i + by + n) % n;
     }
-    return VectorShuffle.fromArray(S16, from, 0);
+    return VectorShuffle.fromArray(sp, from, 0);
   }
 
-  private static VectorMask<Float> lanesWithBit(int bit) {
+  private static VectorMask<Float> lanesWithBit(VectorSpecies<Float> sp, int bit) {
     long bits = 0;
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < sp.length(); i++) {
       if ((i & bit) != 0) {
         bits |= 1L << i;
       }
     }
-    return VectorMask.fromLong(S16, bits);
+    return VectorMask.fromLong(sp, bits);
+  }
+
+  /** {@link #toRows16} or {@link #toRows8}, by {@link #BLOCK}. */
+  static void toRows(float[] src, int sOff, int ld, float[] dst, int[] offs, int oIdx, int dOff) {
+    if (BLOCK == 16) {
+      toRows16(src, sOff, ld, dst, offs, oIdx, dOff);
+    } else {
+      toRows8(src, sOff, ld, dst, offs, oIdx, dOff);
+    }
+  }
+
+  /** {@link #toRowsAdding16} or {@link #toRowsAdding8}, by {@link #BLOCK}. */
+  static void toRowsAdding(float[] src, int sOff, int ld, float[] dst, int dOff, int ldd, float[] bias, int bOff,
+      boolean accumulate) {
+    if (BLOCK == 16) {
+      toRowsAdding16(src, sOff, ld, dst, dOff, ldd, bias, bOff, accumulate);
+    } else {
+      toRowsAdding8(src, sOff, ld, dst, dOff, ldd, bias, bOff, accumulate);
+    }
   }
 
   /**
    * Transposes the 16 x 16 block whose row i is {@code src[sOff + i * ld ..]} and stores its row j
    * (column j of the block) at {@code dst[offs[oIdx + j] + dOff ..]}: rows may land anywhere.
    */
-  static void toRows(float[] src, int sOff, int ld, float[] dst, int[] offs, int oIdx, int dOff) {
+  static void toRows16(float[] src, int sOff, int ld, float[] dst, int[] offs, int oIdx, int dOff) {
     FloatVector a0 = FloatVector.fromArray(S16, src, sOff + 0 * ld);
     FloatVector a1 = FloatVector.fromArray(S16, src, sOff + 1 * ld);
     FloatVector a2 = FloatVector.fromArray(S16, src, sOff + 2 * ld);
@@ -80,70 +112,70 @@ final class VectorTranspose {
     FloatVector a13 = FloatVector.fromArray(S16, src, sOff + 13 * ld);
     FloatVector a14 = FloatVector.fromArray(S16, src, sOff + 14 * ld);
     FloatVector a15 = FloatVector.fromArray(S16, src, sOff + 15 * ld);
-    FloatVector b0 = a0.blend(a8.rearrange(R8), M8);
-    FloatVector b8 = a0.rearrange(L8).blend(a8, M8);
-    FloatVector b1 = a1.blend(a9.rearrange(R8), M8);
-    FloatVector b9 = a1.rearrange(L8).blend(a9, M8);
-    FloatVector b2 = a2.blend(a10.rearrange(R8), M8);
-    FloatVector b10 = a2.rearrange(L8).blend(a10, M8);
-    FloatVector b3 = a3.blend(a11.rearrange(R8), M8);
-    FloatVector b11 = a3.rearrange(L8).blend(a11, M8);
-    FloatVector b4 = a4.blend(a12.rearrange(R8), M8);
-    FloatVector b12 = a4.rearrange(L8).blend(a12, M8);
-    FloatVector b5 = a5.blend(a13.rearrange(R8), M8);
-    FloatVector b13 = a5.rearrange(L8).blend(a13, M8);
-    FloatVector b6 = a6.blend(a14.rearrange(R8), M8);
-    FloatVector b14 = a6.rearrange(L8).blend(a14, M8);
-    FloatVector b7 = a7.blend(a15.rearrange(R8), M8);
-    FloatVector b15 = a7.rearrange(L8).blend(a15, M8);
-    FloatVector c0 = b0.blend(b4.rearrange(R4), M4);
-    FloatVector c4 = b0.rearrange(L4).blend(b4, M4);
-    FloatVector c1 = b1.blend(b5.rearrange(R4), M4);
-    FloatVector c5 = b1.rearrange(L4).blend(b5, M4);
-    FloatVector c2 = b2.blend(b6.rearrange(R4), M4);
-    FloatVector c6 = b2.rearrange(L4).blend(b6, M4);
-    FloatVector c3 = b3.blend(b7.rearrange(R4), M4);
-    FloatVector c7 = b3.rearrange(L4).blend(b7, M4);
-    FloatVector c8 = b8.blend(b12.rearrange(R4), M4);
-    FloatVector c12 = b8.rearrange(L4).blend(b12, M4);
-    FloatVector c9 = b9.blend(b13.rearrange(R4), M4);
-    FloatVector c13 = b9.rearrange(L4).blend(b13, M4);
-    FloatVector c10 = b10.blend(b14.rearrange(R4), M4);
-    FloatVector c14 = b10.rearrange(L4).blend(b14, M4);
-    FloatVector c11 = b11.blend(b15.rearrange(R4), M4);
-    FloatVector c15 = b11.rearrange(L4).blend(b15, M4);
-    FloatVector d0 = c0.blend(c2.rearrange(R2), M2);
-    FloatVector d2 = c0.rearrange(L2).blend(c2, M2);
-    FloatVector d1 = c1.blend(c3.rearrange(R2), M2);
-    FloatVector d3 = c1.rearrange(L2).blend(c3, M2);
-    FloatVector d4 = c4.blend(c6.rearrange(R2), M2);
-    FloatVector d6 = c4.rearrange(L2).blend(c6, M2);
-    FloatVector d5 = c5.blend(c7.rearrange(R2), M2);
-    FloatVector d7 = c5.rearrange(L2).blend(c7, M2);
-    FloatVector d8 = c8.blend(c10.rearrange(R2), M2);
-    FloatVector d10 = c8.rearrange(L2).blend(c10, M2);
-    FloatVector d9 = c9.blend(c11.rearrange(R2), M2);
-    FloatVector d11 = c9.rearrange(L2).blend(c11, M2);
-    FloatVector d12 = c12.blend(c14.rearrange(R2), M2);
-    FloatVector d14 = c12.rearrange(L2).blend(c14, M2);
-    FloatVector d13 = c13.blend(c15.rearrange(R2), M2);
-    FloatVector d15 = c13.rearrange(L2).blend(c15, M2);
-    FloatVector e0 = d0.blend(d1.rearrange(R1), M1);
-    FloatVector e1 = d0.rearrange(L1).blend(d1, M1);
-    FloatVector e2 = d2.blend(d3.rearrange(R1), M1);
-    FloatVector e3 = d2.rearrange(L1).blend(d3, M1);
-    FloatVector e4 = d4.blend(d5.rearrange(R1), M1);
-    FloatVector e5 = d4.rearrange(L1).blend(d5, M1);
-    FloatVector e6 = d6.blend(d7.rearrange(R1), M1);
-    FloatVector e7 = d6.rearrange(L1).blend(d7, M1);
-    FloatVector e8 = d8.blend(d9.rearrange(R1), M1);
-    FloatVector e9 = d8.rearrange(L1).blend(d9, M1);
-    FloatVector e10 = d10.blend(d11.rearrange(R1), M1);
-    FloatVector e11 = d10.rearrange(L1).blend(d11, M1);
-    FloatVector e12 = d12.blend(d13.rearrange(R1), M1);
-    FloatVector e13 = d12.rearrange(L1).blend(d13, M1);
-    FloatVector e14 = d14.blend(d15.rearrange(R1), M1);
-    FloatVector e15 = d14.rearrange(L1).blend(d15, M1);
+    FloatVector b0 = a0.blend(a8.rearrange(AR8), AM8);
+    FloatVector b8 = a0.rearrange(AL8).blend(a8, AM8);
+    FloatVector b1 = a1.blend(a9.rearrange(AR8), AM8);
+    FloatVector b9 = a1.rearrange(AL8).blend(a9, AM8);
+    FloatVector b2 = a2.blend(a10.rearrange(AR8), AM8);
+    FloatVector b10 = a2.rearrange(AL8).blend(a10, AM8);
+    FloatVector b3 = a3.blend(a11.rearrange(AR8), AM8);
+    FloatVector b11 = a3.rearrange(AL8).blend(a11, AM8);
+    FloatVector b4 = a4.blend(a12.rearrange(AR8), AM8);
+    FloatVector b12 = a4.rearrange(AL8).blend(a12, AM8);
+    FloatVector b5 = a5.blend(a13.rearrange(AR8), AM8);
+    FloatVector b13 = a5.rearrange(AL8).blend(a13, AM8);
+    FloatVector b6 = a6.blend(a14.rearrange(AR8), AM8);
+    FloatVector b14 = a6.rearrange(AL8).blend(a14, AM8);
+    FloatVector b7 = a7.blend(a15.rearrange(AR8), AM8);
+    FloatVector b15 = a7.rearrange(AL8).blend(a15, AM8);
+    FloatVector c0 = b0.blend(b4.rearrange(AR4), AM4);
+    FloatVector c4 = b0.rearrange(AL4).blend(b4, AM4);
+    FloatVector c1 = b1.blend(b5.rearrange(AR4), AM4);
+    FloatVector c5 = b1.rearrange(AL4).blend(b5, AM4);
+    FloatVector c2 = b2.blend(b6.rearrange(AR4), AM4);
+    FloatVector c6 = b2.rearrange(AL4).blend(b6, AM4);
+    FloatVector c3 = b3.blend(b7.rearrange(AR4), AM4);
+    FloatVector c7 = b3.rearrange(AL4).blend(b7, AM4);
+    FloatVector c8 = b8.blend(b12.rearrange(AR4), AM4);
+    FloatVector c12 = b8.rearrange(AL4).blend(b12, AM4);
+    FloatVector c9 = b9.blend(b13.rearrange(AR4), AM4);
+    FloatVector c13 = b9.rearrange(AL4).blend(b13, AM4);
+    FloatVector c10 = b10.blend(b14.rearrange(AR4), AM4);
+    FloatVector c14 = b10.rearrange(AL4).blend(b14, AM4);
+    FloatVector c11 = b11.blend(b15.rearrange(AR4), AM4);
+    FloatVector c15 = b11.rearrange(AL4).blend(b15, AM4);
+    FloatVector d0 = c0.blend(c2.rearrange(AR2), AM2);
+    FloatVector d2 = c0.rearrange(AL2).blend(c2, AM2);
+    FloatVector d1 = c1.blend(c3.rearrange(AR2), AM2);
+    FloatVector d3 = c1.rearrange(AL2).blend(c3, AM2);
+    FloatVector d4 = c4.blend(c6.rearrange(AR2), AM2);
+    FloatVector d6 = c4.rearrange(AL2).blend(c6, AM2);
+    FloatVector d5 = c5.blend(c7.rearrange(AR2), AM2);
+    FloatVector d7 = c5.rearrange(AL2).blend(c7, AM2);
+    FloatVector d8 = c8.blend(c10.rearrange(AR2), AM2);
+    FloatVector d10 = c8.rearrange(AL2).blend(c10, AM2);
+    FloatVector d9 = c9.blend(c11.rearrange(AR2), AM2);
+    FloatVector d11 = c9.rearrange(AL2).blend(c11, AM2);
+    FloatVector d12 = c12.blend(c14.rearrange(AR2), AM2);
+    FloatVector d14 = c12.rearrange(AL2).blend(c14, AM2);
+    FloatVector d13 = c13.blend(c15.rearrange(AR2), AM2);
+    FloatVector d15 = c13.rearrange(AL2).blend(c15, AM2);
+    FloatVector e0 = d0.blend(d1.rearrange(AR1), AM1);
+    FloatVector e1 = d0.rearrange(AL1).blend(d1, AM1);
+    FloatVector e2 = d2.blend(d3.rearrange(AR1), AM1);
+    FloatVector e3 = d2.rearrange(AL1).blend(d3, AM1);
+    FloatVector e4 = d4.blend(d5.rearrange(AR1), AM1);
+    FloatVector e5 = d4.rearrange(AL1).blend(d5, AM1);
+    FloatVector e6 = d6.blend(d7.rearrange(AR1), AM1);
+    FloatVector e7 = d6.rearrange(AL1).blend(d7, AM1);
+    FloatVector e8 = d8.blend(d9.rearrange(AR1), AM1);
+    FloatVector e9 = d8.rearrange(AL1).blend(d9, AM1);
+    FloatVector e10 = d10.blend(d11.rearrange(AR1), AM1);
+    FloatVector e11 = d10.rearrange(AL1).blend(d11, AM1);
+    FloatVector e12 = d12.blend(d13.rearrange(AR1), AM1);
+    FloatVector e13 = d12.rearrange(AL1).blend(d13, AM1);
+    FloatVector e14 = d14.blend(d15.rearrange(AR1), AM1);
+    FloatVector e15 = d14.rearrange(AL1).blend(d15, AM1);
     e0.intoArray(dst, offs[oIdx + 0] + dOff);
     e1.intoArray(dst, offs[oIdx + 1] + dOff);
     e2.intoArray(dst, offs[oIdx + 2] + dOff);
@@ -167,7 +199,7 @@ final class VectorTranspose {
    * (column j of the block) to {@code dst[dOff + j * ldd ..]}: added to what is there (accumulate),
    * or plus {@code bias[bOff + j]} (bias may be null).
    */
-  static void toRowsAdding(float[] src, int sOff, int ld, float[] dst, int dOff, int ldd, float[] bias,
+  static void toRowsAdding16(float[] src, int sOff, int ld, float[] dst, int dOff, int ldd, float[] bias,
       int bOff, boolean accumulate) {
     FloatVector a0 = FloatVector.fromArray(S16, src, sOff + 0 * ld);
     FloatVector a1 = FloatVector.fromArray(S16, src, sOff + 1 * ld);
@@ -185,70 +217,70 @@ final class VectorTranspose {
     FloatVector a13 = FloatVector.fromArray(S16, src, sOff + 13 * ld);
     FloatVector a14 = FloatVector.fromArray(S16, src, sOff + 14 * ld);
     FloatVector a15 = FloatVector.fromArray(S16, src, sOff + 15 * ld);
-    FloatVector b0 = a0.blend(a8.rearrange(R8), M8);
-    FloatVector b8 = a0.rearrange(L8).blend(a8, M8);
-    FloatVector b1 = a1.blend(a9.rearrange(R8), M8);
-    FloatVector b9 = a1.rearrange(L8).blend(a9, M8);
-    FloatVector b2 = a2.blend(a10.rearrange(R8), M8);
-    FloatVector b10 = a2.rearrange(L8).blend(a10, M8);
-    FloatVector b3 = a3.blend(a11.rearrange(R8), M8);
-    FloatVector b11 = a3.rearrange(L8).blend(a11, M8);
-    FloatVector b4 = a4.blend(a12.rearrange(R8), M8);
-    FloatVector b12 = a4.rearrange(L8).blend(a12, M8);
-    FloatVector b5 = a5.blend(a13.rearrange(R8), M8);
-    FloatVector b13 = a5.rearrange(L8).blend(a13, M8);
-    FloatVector b6 = a6.blend(a14.rearrange(R8), M8);
-    FloatVector b14 = a6.rearrange(L8).blend(a14, M8);
-    FloatVector b7 = a7.blend(a15.rearrange(R8), M8);
-    FloatVector b15 = a7.rearrange(L8).blend(a15, M8);
-    FloatVector c0 = b0.blend(b4.rearrange(R4), M4);
-    FloatVector c4 = b0.rearrange(L4).blend(b4, M4);
-    FloatVector c1 = b1.blend(b5.rearrange(R4), M4);
-    FloatVector c5 = b1.rearrange(L4).blend(b5, M4);
-    FloatVector c2 = b2.blend(b6.rearrange(R4), M4);
-    FloatVector c6 = b2.rearrange(L4).blend(b6, M4);
-    FloatVector c3 = b3.blend(b7.rearrange(R4), M4);
-    FloatVector c7 = b3.rearrange(L4).blend(b7, M4);
-    FloatVector c8 = b8.blend(b12.rearrange(R4), M4);
-    FloatVector c12 = b8.rearrange(L4).blend(b12, M4);
-    FloatVector c9 = b9.blend(b13.rearrange(R4), M4);
-    FloatVector c13 = b9.rearrange(L4).blend(b13, M4);
-    FloatVector c10 = b10.blend(b14.rearrange(R4), M4);
-    FloatVector c14 = b10.rearrange(L4).blend(b14, M4);
-    FloatVector c11 = b11.blend(b15.rearrange(R4), M4);
-    FloatVector c15 = b11.rearrange(L4).blend(b15, M4);
-    FloatVector d0 = c0.blend(c2.rearrange(R2), M2);
-    FloatVector d2 = c0.rearrange(L2).blend(c2, M2);
-    FloatVector d1 = c1.blend(c3.rearrange(R2), M2);
-    FloatVector d3 = c1.rearrange(L2).blend(c3, M2);
-    FloatVector d4 = c4.blend(c6.rearrange(R2), M2);
-    FloatVector d6 = c4.rearrange(L2).blend(c6, M2);
-    FloatVector d5 = c5.blend(c7.rearrange(R2), M2);
-    FloatVector d7 = c5.rearrange(L2).blend(c7, M2);
-    FloatVector d8 = c8.blend(c10.rearrange(R2), M2);
-    FloatVector d10 = c8.rearrange(L2).blend(c10, M2);
-    FloatVector d9 = c9.blend(c11.rearrange(R2), M2);
-    FloatVector d11 = c9.rearrange(L2).blend(c11, M2);
-    FloatVector d12 = c12.blend(c14.rearrange(R2), M2);
-    FloatVector d14 = c12.rearrange(L2).blend(c14, M2);
-    FloatVector d13 = c13.blend(c15.rearrange(R2), M2);
-    FloatVector d15 = c13.rearrange(L2).blend(c15, M2);
-    FloatVector e0 = d0.blend(d1.rearrange(R1), M1);
-    FloatVector e1 = d0.rearrange(L1).blend(d1, M1);
-    FloatVector e2 = d2.blend(d3.rearrange(R1), M1);
-    FloatVector e3 = d2.rearrange(L1).blend(d3, M1);
-    FloatVector e4 = d4.blend(d5.rearrange(R1), M1);
-    FloatVector e5 = d4.rearrange(L1).blend(d5, M1);
-    FloatVector e6 = d6.blend(d7.rearrange(R1), M1);
-    FloatVector e7 = d6.rearrange(L1).blend(d7, M1);
-    FloatVector e8 = d8.blend(d9.rearrange(R1), M1);
-    FloatVector e9 = d8.rearrange(L1).blend(d9, M1);
-    FloatVector e10 = d10.blend(d11.rearrange(R1), M1);
-    FloatVector e11 = d10.rearrange(L1).blend(d11, M1);
-    FloatVector e12 = d12.blend(d13.rearrange(R1), M1);
-    FloatVector e13 = d12.rearrange(L1).blend(d13, M1);
-    FloatVector e14 = d14.blend(d15.rearrange(R1), M1);
-    FloatVector e15 = d14.rearrange(L1).blend(d15, M1);
+    FloatVector b0 = a0.blend(a8.rearrange(AR8), AM8);
+    FloatVector b8 = a0.rearrange(AL8).blend(a8, AM8);
+    FloatVector b1 = a1.blend(a9.rearrange(AR8), AM8);
+    FloatVector b9 = a1.rearrange(AL8).blend(a9, AM8);
+    FloatVector b2 = a2.blend(a10.rearrange(AR8), AM8);
+    FloatVector b10 = a2.rearrange(AL8).blend(a10, AM8);
+    FloatVector b3 = a3.blend(a11.rearrange(AR8), AM8);
+    FloatVector b11 = a3.rearrange(AL8).blend(a11, AM8);
+    FloatVector b4 = a4.blend(a12.rearrange(AR8), AM8);
+    FloatVector b12 = a4.rearrange(AL8).blend(a12, AM8);
+    FloatVector b5 = a5.blend(a13.rearrange(AR8), AM8);
+    FloatVector b13 = a5.rearrange(AL8).blend(a13, AM8);
+    FloatVector b6 = a6.blend(a14.rearrange(AR8), AM8);
+    FloatVector b14 = a6.rearrange(AL8).blend(a14, AM8);
+    FloatVector b7 = a7.blend(a15.rearrange(AR8), AM8);
+    FloatVector b15 = a7.rearrange(AL8).blend(a15, AM8);
+    FloatVector c0 = b0.blend(b4.rearrange(AR4), AM4);
+    FloatVector c4 = b0.rearrange(AL4).blend(b4, AM4);
+    FloatVector c1 = b1.blend(b5.rearrange(AR4), AM4);
+    FloatVector c5 = b1.rearrange(AL4).blend(b5, AM4);
+    FloatVector c2 = b2.blend(b6.rearrange(AR4), AM4);
+    FloatVector c6 = b2.rearrange(AL4).blend(b6, AM4);
+    FloatVector c3 = b3.blend(b7.rearrange(AR4), AM4);
+    FloatVector c7 = b3.rearrange(AL4).blend(b7, AM4);
+    FloatVector c8 = b8.blend(b12.rearrange(AR4), AM4);
+    FloatVector c12 = b8.rearrange(AL4).blend(b12, AM4);
+    FloatVector c9 = b9.blend(b13.rearrange(AR4), AM4);
+    FloatVector c13 = b9.rearrange(AL4).blend(b13, AM4);
+    FloatVector c10 = b10.blend(b14.rearrange(AR4), AM4);
+    FloatVector c14 = b10.rearrange(AL4).blend(b14, AM4);
+    FloatVector c11 = b11.blend(b15.rearrange(AR4), AM4);
+    FloatVector c15 = b11.rearrange(AL4).blend(b15, AM4);
+    FloatVector d0 = c0.blend(c2.rearrange(AR2), AM2);
+    FloatVector d2 = c0.rearrange(AL2).blend(c2, AM2);
+    FloatVector d1 = c1.blend(c3.rearrange(AR2), AM2);
+    FloatVector d3 = c1.rearrange(AL2).blend(c3, AM2);
+    FloatVector d4 = c4.blend(c6.rearrange(AR2), AM2);
+    FloatVector d6 = c4.rearrange(AL2).blend(c6, AM2);
+    FloatVector d5 = c5.blend(c7.rearrange(AR2), AM2);
+    FloatVector d7 = c5.rearrange(AL2).blend(c7, AM2);
+    FloatVector d8 = c8.blend(c10.rearrange(AR2), AM2);
+    FloatVector d10 = c8.rearrange(AL2).blend(c10, AM2);
+    FloatVector d9 = c9.blend(c11.rearrange(AR2), AM2);
+    FloatVector d11 = c9.rearrange(AL2).blend(c11, AM2);
+    FloatVector d12 = c12.blend(c14.rearrange(AR2), AM2);
+    FloatVector d14 = c12.rearrange(AL2).blend(c14, AM2);
+    FloatVector d13 = c13.blend(c15.rearrange(AR2), AM2);
+    FloatVector d15 = c13.rearrange(AL2).blend(c15, AM2);
+    FloatVector e0 = d0.blend(d1.rearrange(AR1), AM1);
+    FloatVector e1 = d0.rearrange(AL1).blend(d1, AM1);
+    FloatVector e2 = d2.blend(d3.rearrange(AR1), AM1);
+    FloatVector e3 = d2.rearrange(AL1).blend(d3, AM1);
+    FloatVector e4 = d4.blend(d5.rearrange(AR1), AM1);
+    FloatVector e5 = d4.rearrange(AL1).blend(d5, AM1);
+    FloatVector e6 = d6.blend(d7.rearrange(AR1), AM1);
+    FloatVector e7 = d6.rearrange(AL1).blend(d7, AM1);
+    FloatVector e8 = d8.blend(d9.rearrange(AR1), AM1);
+    FloatVector e9 = d8.rearrange(AL1).blend(d9, AM1);
+    FloatVector e10 = d10.blend(d11.rearrange(AR1), AM1);
+    FloatVector e11 = d10.rearrange(AL1).blend(d11, AM1);
+    FloatVector e12 = d12.blend(d13.rearrange(AR1), AM1);
+    FloatVector e13 = d12.rearrange(AL1).blend(d13, AM1);
+    FloatVector e14 = d14.blend(d15.rearrange(AR1), AM1);
+    FloatVector e15 = d14.rearrange(AL1).blend(d15, AM1);
     e0.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 0 * ldd)
         : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 0])).intoArray(dst, dOff + 0 * ldd);
     e1.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 1 * ldd)
@@ -281,5 +313,109 @@ final class VectorTranspose {
         : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 14])).intoArray(dst, dOff + 14 * ldd);
     e15.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 15 * ldd)
         : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 15])).intoArray(dst, dOff + 15 * ldd);
+  }
+
+  /**
+   * Transposes the 8 x 8 block whose row i is {@code src[sOff + i * ld ..]} and stores its row j
+   * (column j of the block) at {@code dst[offs[oIdx + j] + dOff ..]}: rows may land anywhere.
+   */
+  static void toRows8(float[] src, int sOff, int ld, float[] dst, int[] offs, int oIdx, int dOff) {
+    FloatVector a0 = FloatVector.fromArray(S8, src, sOff + 0 * ld);
+    FloatVector a1 = FloatVector.fromArray(S8, src, sOff + 1 * ld);
+    FloatVector a2 = FloatVector.fromArray(S8, src, sOff + 2 * ld);
+    FloatVector a3 = FloatVector.fromArray(S8, src, sOff + 3 * ld);
+    FloatVector a4 = FloatVector.fromArray(S8, src, sOff + 4 * ld);
+    FloatVector a5 = FloatVector.fromArray(S8, src, sOff + 5 * ld);
+    FloatVector a6 = FloatVector.fromArray(S8, src, sOff + 6 * ld);
+    FloatVector a7 = FloatVector.fromArray(S8, src, sOff + 7 * ld);
+    FloatVector b0 = a0.blend(a4.rearrange(BR4), BM4);
+    FloatVector b4 = a0.rearrange(BL4).blend(a4, BM4);
+    FloatVector b1 = a1.blend(a5.rearrange(BR4), BM4);
+    FloatVector b5 = a1.rearrange(BL4).blend(a5, BM4);
+    FloatVector b2 = a2.blend(a6.rearrange(BR4), BM4);
+    FloatVector b6 = a2.rearrange(BL4).blend(a6, BM4);
+    FloatVector b3 = a3.blend(a7.rearrange(BR4), BM4);
+    FloatVector b7 = a3.rearrange(BL4).blend(a7, BM4);
+    FloatVector c0 = b0.blend(b2.rearrange(BR2), BM2);
+    FloatVector c2 = b0.rearrange(BL2).blend(b2, BM2);
+    FloatVector c1 = b1.blend(b3.rearrange(BR2), BM2);
+    FloatVector c3 = b1.rearrange(BL2).blend(b3, BM2);
+    FloatVector c4 = b4.blend(b6.rearrange(BR2), BM2);
+    FloatVector c6 = b4.rearrange(BL2).blend(b6, BM2);
+    FloatVector c5 = b5.blend(b7.rearrange(BR2), BM2);
+    FloatVector c7 = b5.rearrange(BL2).blend(b7, BM2);
+    FloatVector d0 = c0.blend(c1.rearrange(BR1), BM1);
+    FloatVector d1 = c0.rearrange(BL1).blend(c1, BM1);
+    FloatVector d2 = c2.blend(c3.rearrange(BR1), BM1);
+    FloatVector d3 = c2.rearrange(BL1).blend(c3, BM1);
+    FloatVector d4 = c4.blend(c5.rearrange(BR1), BM1);
+    FloatVector d5 = c4.rearrange(BL1).blend(c5, BM1);
+    FloatVector d6 = c6.blend(c7.rearrange(BR1), BM1);
+    FloatVector d7 = c6.rearrange(BL1).blend(c7, BM1);
+    d0.intoArray(dst, offs[oIdx + 0] + dOff);
+    d1.intoArray(dst, offs[oIdx + 1] + dOff);
+    d2.intoArray(dst, offs[oIdx + 2] + dOff);
+    d3.intoArray(dst, offs[oIdx + 3] + dOff);
+    d4.intoArray(dst, offs[oIdx + 4] + dOff);
+    d5.intoArray(dst, offs[oIdx + 5] + dOff);
+    d6.intoArray(dst, offs[oIdx + 6] + dOff);
+    d7.intoArray(dst, offs[oIdx + 7] + dOff);
+  }
+
+  /**
+   * Transposes the 8 x 8 block whose row i is {@code src[sOff + i * ld ..]} and writes its row j
+   * (column j of the block) to {@code dst[dOff + j * ldd ..]}: added to what is there (accumulate),
+   * or plus {@code bias[bOff + j]} (bias may be null).
+   */
+  static void toRowsAdding8(float[] src, int sOff, int ld, float[] dst, int dOff, int ldd, float[] bias,
+      int bOff, boolean accumulate) {
+    FloatVector a0 = FloatVector.fromArray(S8, src, sOff + 0 * ld);
+    FloatVector a1 = FloatVector.fromArray(S8, src, sOff + 1 * ld);
+    FloatVector a2 = FloatVector.fromArray(S8, src, sOff + 2 * ld);
+    FloatVector a3 = FloatVector.fromArray(S8, src, sOff + 3 * ld);
+    FloatVector a4 = FloatVector.fromArray(S8, src, sOff + 4 * ld);
+    FloatVector a5 = FloatVector.fromArray(S8, src, sOff + 5 * ld);
+    FloatVector a6 = FloatVector.fromArray(S8, src, sOff + 6 * ld);
+    FloatVector a7 = FloatVector.fromArray(S8, src, sOff + 7 * ld);
+    FloatVector b0 = a0.blend(a4.rearrange(BR4), BM4);
+    FloatVector b4 = a0.rearrange(BL4).blend(a4, BM4);
+    FloatVector b1 = a1.blend(a5.rearrange(BR4), BM4);
+    FloatVector b5 = a1.rearrange(BL4).blend(a5, BM4);
+    FloatVector b2 = a2.blend(a6.rearrange(BR4), BM4);
+    FloatVector b6 = a2.rearrange(BL4).blend(a6, BM4);
+    FloatVector b3 = a3.blend(a7.rearrange(BR4), BM4);
+    FloatVector b7 = a3.rearrange(BL4).blend(a7, BM4);
+    FloatVector c0 = b0.blend(b2.rearrange(BR2), BM2);
+    FloatVector c2 = b0.rearrange(BL2).blend(b2, BM2);
+    FloatVector c1 = b1.blend(b3.rearrange(BR2), BM2);
+    FloatVector c3 = b1.rearrange(BL2).blend(b3, BM2);
+    FloatVector c4 = b4.blend(b6.rearrange(BR2), BM2);
+    FloatVector c6 = b4.rearrange(BL2).blend(b6, BM2);
+    FloatVector c5 = b5.blend(b7.rearrange(BR2), BM2);
+    FloatVector c7 = b5.rearrange(BL2).blend(b7, BM2);
+    FloatVector d0 = c0.blend(c1.rearrange(BR1), BM1);
+    FloatVector d1 = c0.rearrange(BL1).blend(c1, BM1);
+    FloatVector d2 = c2.blend(c3.rearrange(BR1), BM1);
+    FloatVector d3 = c2.rearrange(BL1).blend(c3, BM1);
+    FloatVector d4 = c4.blend(c5.rearrange(BR1), BM1);
+    FloatVector d5 = c4.rearrange(BL1).blend(c5, BM1);
+    FloatVector d6 = c6.blend(c7.rearrange(BR1), BM1);
+    FloatVector d7 = c6.rearrange(BL1).blend(c7, BM1);
+    d0.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 0 * ldd)
+        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 0])).intoArray(dst, dOff + 0 * ldd);
+    d1.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 1 * ldd)
+        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 1])).intoArray(dst, dOff + 1 * ldd);
+    d2.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 2 * ldd)
+        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 2])).intoArray(dst, dOff + 2 * ldd);
+    d3.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 3 * ldd)
+        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 3])).intoArray(dst, dOff + 3 * ldd);
+    d4.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 4 * ldd)
+        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 4])).intoArray(dst, dOff + 4 * ldd);
+    d5.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 5 * ldd)
+        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 5])).intoArray(dst, dOff + 5 * ldd);
+    d6.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 6 * ldd)
+        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 6])).intoArray(dst, dOff + 6 * ldd);
+    d7.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 7 * ldd)
+        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 7])).intoArray(dst, dOff + 7 * ldd);
   }
 }

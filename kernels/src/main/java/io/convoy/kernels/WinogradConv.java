@@ -33,8 +33,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Layouts. Transforms work on vectors of channels, so each image is first copied into a padded
  * (y, x, channel) buffer (channel counts rounded up to the GEMM panel width {@link VectorGemm#NR}
  * with zeros; borders are the zero padding); outputs are transformed into a (position, channel)
- * staging buffer and copied back to NCHW. Both layout changes run as 16 x 16 in-register transposes
- * ({@link VectorTranspose}) where the JVM has 16-lane vectors, plain loops elsewhere; with the loops
+ * staging buffer and copied back to NCHW. Both layout changes run as 16 x 16 (AVX-512) or 8 x 8
+ * (AVX2) in-register transposes ({@link VectorTranspose}), plain loops on other species; with the loops
  * they cost about as much as the GEMMs (docs/benchmarks.md). Images are processed in small blocks
  * (one 14x14 image of the reference CNN's conv2 per block in the forward-style passes, three in
  * backward-weights) whose transform-domain buffers (V, M: 36 x tiles x channels) stay in cache; the
@@ -304,17 +304,19 @@ final class WinogradConv {
   // src holds one image (ch, h, w) at srcOff; writes it into dst (rows, wp, cq) at dstOff with its
   // top-left corner at (padH, padW) (offs: paddedOffsets). Only the image's own positions and
   // channels are written: the zero border and zero channels past ch come from the caller's fill.
-  // Blocks of 16 channels x 16 positions go through VectorTranspose (the last block of positions
-  // overlaps the one before it: a copy, so writing some positions twice is harmless); channels
-  // past the last whole block of 16, and all channels without 16-lane vectors, through plain loops,
-  // 16 channels at a time row by row so the destination lines being filled stay in L1.
+  // Blocks of b channels x b positions (b = VectorTranspose.BLOCK, the lane count) are transposed in
+  // registers (the last block of positions overlaps the one before it: a copy, so writing some
+  // positions twice is harmless); channels past the last whole block, and all channels where there
+  // are no transposes, go through plain loops, 16 channels at a time row by row so the destination
+  // lines being filled stay in L1.
   private static void toPadded(float[] src, int srcOff, int ch, int h, int w, float[] dst, int dstOff, int wp,
       int cq, int padH, int padW, int[] offs) {
     final int hw = h * w;
-    final int blocked = VectorTranspose.AVAILABLE && hw >= 16 ? ch - ch % 16 : 0;
-    for (int cb = 0; cb < blocked; cb += 16) {
-      for (int pos = 0; pos < hw; pos += 16) {
-        int p0 = Math.min(pos, hw - 16);
+    final int b = VectorTranspose.BLOCK;
+    final int blocked = b > 0 && hw >= b ? ch - ch % b : 0;
+    for (int cb = 0; cb < blocked; cb += b) {
+      for (int pos = 0; pos < hw; pos += b) {
+        int p0 = Math.min(pos, hw - b);
         VectorTranspose.toRows(src, srcOff + cb * hw + p0, hw, dst, offs, p0, dstOff + cb);
       }
     }
@@ -334,17 +336,19 @@ final class WinogradConv {
   }
 
   // stage holds one image's result as (pq positions, kq channels) at stageOff; writes it into out
-  // (outC, pq) at outOff: overwritten (+ bias) or added to (accumulate). Blocks of 16 positions x
-  // 16 channels go through VectorTranspose; the rest in blocks of up to 16 x 16 by plain loops,
-  // so that the staging rows read and the output rows written stay in L1.
+  // (outC, pq) at outOff: overwritten (+ bias) or added to (accumulate). Blocks of b positions x b
+  // channels (b = VectorTranspose.BLOCK) are transposed in registers; the rest, in blocks of up to
+  // b x b (16 x 16 where there are no transposes), by plain loops, so that the staging rows read and
+  // the output rows written stay in L1.
   private static void fromStaging(float[] stage, int stageOff, int kq, int outC, int pq, float[] out, int outOff,
       float[] bias, int bOff, boolean accumulate) {
-    final boolean vector = VectorTranspose.AVAILABLE;
-    for (int kb = 0; kb < outC; kb += 16) {
-      int ke = Math.min(outC, kb + 16);
-      for (int pb = 0; pb < pq; pb += 16) {
-        int pe = Math.min(pq, pb + 16);
-        if (vector && ke - kb == 16 && pe - pb == 16) {
+    final int b = VectorTranspose.BLOCK;
+    final int step = b > 0 ? b : 16;
+    for (int kb = 0; kb < outC; kb += step) {
+      int ke = Math.min(outC, kb + step);
+      for (int pb = 0; pb < pq; pb += step) {
+        int pe = Math.min(pq, pb + step);
+        if (ke - kb == b && pe - pb == b) {
           VectorTranspose.toRowsAdding(stage, stageOff + pb * kq + kb, kq, out, outOff + kb * pq + pb, pq, bias,
               bOff + kb, accumulate);
           continue;
@@ -357,9 +361,9 @@ final class WinogradConv {
               out[o + pos] += stage[src + pos * kq];
             }
           } else {
-            float b = bias == null ? 0f : bias[bOff + k];
+            float bk = bias == null ? 0f : bias[bOff + k];
             for (int pos = pb; pos < pe; pos++) {
-              out[o + pos] = stage[src + pos * kq] + b;
+              out[o + pos] = stage[src + pos * kq] + bk;
             }
           }
         }

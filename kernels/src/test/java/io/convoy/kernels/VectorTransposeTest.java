@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Random;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 /**
- * The in-register 16 x 16 transposes against a plain double loop, with strides, offsets and
- * destinations that are not multiples of 16 and every bias / accumulate combination. Skipped on a
- * JVM whose preferred species is not 512-bit (there WinogradConv copies with plain loops, which its
- * own tests cover).
+ * The in-register transposes (16 x 16 and 8 x 8) against a plain double loop, with strides, offsets and
+ * destinations that are not multiples of the block and every bias / accumulate combination. A block
+ * size runs only where the JVM has vectors that wide (WinogradConv's own tests cover the plain loops
+ * used elsewhere); the 8 x 8 block also runs on a 512-bit machine, where 256-bit vectors exist too.
  */
 class VectorTransposeTest {
 
@@ -23,62 +24,94 @@ class VectorTransposeTest {
     return a;
   }
 
+  private static void assumeWidth(int block) {
+    assumeTrue(FloatVector.SPECIES_PREFERRED.length() >= block, "needs " + block + "-lane vectors");
+  }
+
   @Test
-  void toRowsStoresEachColumnWhereItsOffsetSays() {
-    assumeTrue(VectorTranspose.AVAILABLE, "needs 16-lane vectors");
-    Random rnd = new Random(7);
+  void toRows16() {
+    assumeWidth(16);
+    checkToRows(16);
+  }
+
+  @Test
+  void toRows8() {
+    assumeWidth(8);
+    checkToRows(8);
+  }
+
+  @Test
+  void toRowsAdding16() {
+    assumeWidth(16);
+    checkToRowsAdding(16);
+  }
+
+  @Test
+  void toRowsAdding8() {
+    assumeWidth(8);
+    checkToRowsAdding(8);
+  }
+
+  private static void checkToRows(int b) {
+    Random rnd = new Random(7 + b);
     int ld = 37;
     int sOff = 5;
-    float[] src = random(rnd, sOff + 15 * ld + 16 + 3);
+    float[] src = random(rnd, sOff + (b - 1) * ld + b + 3);
     // destinations in shuffled order, some far apart, none overlapping
-    int[] offs = new int[20];
+    int[] offs = new int[b + 4];
     for (int j = 0; j < offs.length; j++) {
-      offs[j] = ((j * 7) % offs.length) * 19;
+      offs[j] = ((j * 7) % offs.length) * (b + 3);
     }
     int oIdx = 3;
     int dOff = 2;
-    float[] dst = new float[dOff + 19 * 19 + 16];
-    float[] before = dst.clone();
-    VectorTranspose.toRows(src, sOff, ld, dst, offs, oIdx, dOff);
-    float[] expected = before.clone();
-    for (int j = 0; j < 16; j++) {
-      for (int i = 0; i < 16; i++) {
+    float[] dst = new float[dOff + offs.length * (b + 3) + b];
+    float[] expected = dst.clone();
+    for (int j = 0; j < b; j++) {
+      for (int i = 0; i < b; i++) {
         expected[offs[oIdx + j] + dOff + i] = src[sOff + i * ld + j];
       }
+    }
+    if (b == 16) {
+      VectorTranspose.toRows16(src, sOff, ld, dst, offs, oIdx, dOff);
+    } else {
+      VectorTranspose.toRows8(src, sOff, ld, dst, offs, oIdx, dOff);
     }
     assertArrayEquals(expected, dst, 0f);
   }
 
-  @Test
-  void toRowsAddingOverwritesWithBiasOrAdds() {
-    assumeTrue(VectorTranspose.AVAILABLE, "needs 16-lane vectors");
-    Random rnd = new Random(11);
+  private static void checkToRowsAdding(int b) {
+    Random rnd = new Random(11 + b);
     int ld = 64;
     int sOff = 9;
     int ldd = 196;
     int dOff = 13;
-    float[] src = random(rnd, sOff + 15 * ld + 16);
+    float[] src = random(rnd, sOff + (b - 1) * ld + b);
     float[] bias = random(rnd, 40);
     int bOff = 17;
     for (int mode = 0; mode < 3; mode++) {
       boolean accumulate = mode == 2;
-      float[] b = mode == 1 ? bias : null;
-      float[] dst = random(rnd, dOff + 15 * ldd + 16 + 4);
+      float[] bv = mode == 1 ? bias : null;
+      float[] dst = random(rnd, dOff + (b - 1) * ldd + b + 4);
       float[] expected = dst.clone();
-      for (int j = 0; j < 16; j++) {
-        for (int i = 0; i < 16; i++) {
+      for (int j = 0; j < b; j++) {
+        for (int i = 0; i < b; i++) {
           float v = src[sOff + i * ld + j];
           int at = dOff + j * ldd + i;
-          expected[at] = accumulate ? expected[at] + v : v + (b == null ? 0f : b[bOff + j]);
+          expected[at] = accumulate ? expected[at] + v : v + (bv == null ? 0f : bv[bOff + j]);
         }
       }
-      VectorTranspose.toRowsAdding(src, sOff, ld, dst, dOff, ldd, b, bOff, accumulate);
-      assertArrayEquals(expected, dst, 0f, "mode " + mode);
+      if (b == 16) {
+        VectorTranspose.toRowsAdding16(src, sOff, ld, dst, dOff, ldd, bv, bOff, accumulate);
+      } else {
+        VectorTranspose.toRowsAdding8(src, sOff, ld, dst, dOff, ldd, bv, bOff, accumulate);
+      }
+      assertArrayEquals(expected, dst, 0f, "block " + b + ", mode " + mode);
     }
   }
 
   @Test
-  void availableExactlyForSixteenLanes() {
-    assertEquals(VectorInfo.SPECIES.length() == 16, VectorTranspose.AVAILABLE);
+  void blockIsThePreferredLaneCountWhenSupported() {
+    int lanes = VectorInfo.SPECIES.length();
+    assertEquals(lanes == 16 || lanes == 8 ? lanes : 0, VectorTranspose.BLOCK);
   }
 }
