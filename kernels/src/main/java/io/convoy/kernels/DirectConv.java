@@ -2,6 +2,7 @@ package io.convoy.kernels;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -33,6 +34,15 @@ import jdk.incubator.vector.VectorSpecies;
  *       end. No transposed operand and no packing: the products of one call are the whole
  *       batch's.</li>
  * </ul>
+ *
+ * <p>Specialised kernels take over where they were measured faster (each class says when):
+ * {@link ChannelVectorConv} runs the forward and backward-weights with the output channels in the
+ * lanes when K is a multiple of the lane count and the kernel 5 wide (LeNet-5's conv2, whose
+ * 10-wide output rows would waste 29% of the lanes here); {@link ShiftedPlaneConv} runs the forward
+ * of layers with at most 9 taps per output (the reference CNN's conv1) on column-shifted copies of
+ * the input; {@link DirectConvRows} runs backward-data when an input row fits one vector, summing
+ * only the kernel rows that reach each row instead of convolving a zero-padded dOut. The kernels
+ * below run everything else.
  *
  * <p>Everything lives in the caller's workspace ({@link #workspaceSize}); nothing is allocated per
  * call. The direct sums run in float over c, r, s (forward) or j and the batch (weights, in L lanes),
@@ -92,9 +102,14 @@ final class DirectConv {
 
   /** Workspace floats for all three passes of shape s (the largest of the three). */
   static int workspaceSize(ConvShape sh) {
-    long fwd = coreSize(sh.c(), sh.k(), sh.r(), sh.s(), sh.p(), sh.w() + 2 * sh.padW());
-    long bwdData = coreSize(sh.k(), sh.c(), sh.r(), sh.s(), sh.h(), sh.q() + 2 * (sh.s() - 1 - sh.padW()));
-    long size = Math.max(Math.max(fwd, bwdData), weightGradSize(sh));
+    boolean channelVector = ChannelVectorConv.applies(sh);
+    long fwd = channelVector ? ChannelVectorConv.workspaceSize(sh)
+        : ShiftedPlaneConv.applies(sh) ? ShiftedPlaneConv.workspaceSize(sh)
+        : coreSize(sh.c(), sh.k(), sh.r(), sh.s(), sh.p(), sh.w() + 2 * sh.padW());
+    long bwdData = DirectConvRows.applies(sh) ? DirectConvRows.workspaceSize(sh)
+        : coreSize(sh.k(), sh.c(), sh.r(), sh.s(), sh.h(), sh.q() + 2 * (sh.s() - 1 - sh.padW()));
+    long wGrad = channelVector ? ChannelVectorConv.workspaceSize(sh) : weightGradSize(sh);
+    long size = Math.max(Math.max(fwd, bwdData), wGrad);
     ConvShape.checkIntSize("direct conv workspace", size);
     return (int) size;
   }
@@ -104,6 +119,14 @@ final class DirectConv {
   // in is (N, C, H, W), weight (K, C, R, S) at wOff, bias (K) at bOff or null; overwrites out (N, K, P, Q).
   static void forward(float[] out, float[] in, float[] w, int wOff, float[] bias, int bOff, ConvShape sh,
       float[] ws) {
+    if (ChannelVectorConv.applies(sh)) {
+      ChannelVectorConv.forward(out, in, w, wOff, bias, bOff, sh, ws);
+      return;
+    }
+    if (ShiftedPlaneConv.applies(sh)) {
+      ShiftedPlaneConv.forward(out, in, w, wOff, bias, bOff, sh, ws);
+      return;
+    }
     packWeights(w, wOff, sh.c(), sh.k(), sh.r() * sh.s(), false, forwardBlock(sh.k()), ws);
     convolve(in, sh.n(), sh.c(), sh.h(), sh.w(), sh.padH(), sh.padW(), sh.r(), sh.s(),
         out, sh.k(), sh.p(), sh.q(), bias, bOff, false, ws);
@@ -113,6 +136,10 @@ final class DirectConv {
   // dIn[n,c,y,x] = sum_{k,r,s} dOut[n,k,y+padH-r,x+padW-s] w[k,c,r,s]: a conv of dOut with
   // w'[c,k,r,s] = w[k,c,R-1-r,S-1-s] and padding R-1-padH, S-1-padW.
   static void backwardData(float[] dIn, float[] dOut, float[] w, int wOff, ConvShape sh, float[] ws) {
+    if (DirectConvRows.applies(sh)) {
+      DirectConvRows.backwardData(dIn, dOut, w, wOff, sh, ws);
+      return;
+    }
     packWeights(w, wOff, sh.k(), sh.c(), sh.r() * sh.s(), true, forwardBlock(sh.c()), ws);
     convolve(dOut, sh.n(), sh.k(), sh.p(), sh.q(), sh.r() - 1 - sh.padH(), sh.s() - 1 - sh.padW(), sh.r(), sh.s(),
         dIn, sh.c(), sh.h(), sh.w(), null, 0, true, ws);
@@ -120,6 +147,10 @@ final class DirectConv {
 
   // dOut is (N, K, P, Q), in is (N, C, H, W); ADDS into dW (K, C, R, S) at dwOff. Bias: Conv2d's job.
   static void backwardWeights(float[] dW, int dwOff, float[] dOut, float[] in, ConvShape sh, float[] ws) {
+    if (ChannelVectorConv.applies(sh)) {
+      ChannelVectorConv.backwardWeights(dW, dwOff, dOut, in, sh, ws);
+      return;
+    }
     final int c = sh.c();
     final int k = sh.k();
     final int r = sh.r();
@@ -478,10 +509,14 @@ final class DirectConv {
   // ---- layout changes ----
 
   // src holds one image (ch, h, w) at srcOff; writes channel c's rows into dst at
-  // dstOff + c * plane + (y + padH) * wp + padW + x. Only the image's own positions are written: the
+  // dstOff + c * plane + (y + padH) * wp + padW + x. Only the image's own positions change: the
   // zero border comes from the caller's fill.
-  private static void toPlanes(float[] src, int srcOff, int ch, int h, int w, float[] dst, int dstOff, int plane,
+  static void toPlanes(float[] src, int srcOff, int ch, int h, int w, float[] dst, int dstOff, int plane,
       int wp, int padH, int padW) {
+    if (w < L) {
+      shortRows(src, srcOff, ch, h, w, dst, dstOff, plane, wp, padH, padW);
+      return;
+    }
     for (int c = 0; c < ch; c++) {
       int d = dstOff + c * plane + padH * wp + padW;
       int sp = srcOff + c * h * w;
@@ -491,16 +526,34 @@ final class DirectConv {
     }
   }
 
-  // dst[d ..< d + len] = src[s ..< s + len]: whole vectors, the last one overlapping the one before
-  // (same values written twice); rows shorter than a vector element by element. (System.arraycopy
-  // costs more than this for the 10 to 32 floats of a row.)
-  private static void copyRow(float[] src, int s, float[] dst, int d, int len) {
-    if (len < L) {
-      for (int i = 0; i < len; i++) {
-        dst[d + i] = src[s + i];
+  // toPlanes for rows shorter than a vector (LeNet-5 conv2's 14 and 10): one vector per row, whose
+  // lanes past the row take the destination's own values (a masked blend), so nothing outside the
+  // row changes; element by element where a vector would reach past either array's end.
+  private static void shortRows(float[] src, int srcOff, int ch, int h, int w, float[] dst, int dstOff, int plane,
+      int wp, int padH, int padW) {
+    final VectorMask<Float> row = SPECIES.indexInRange(0, w);
+    for (int c = 0; c < ch; c++) {
+      int d = dstOff + c * plane + padH * wp + padW;
+      int sp = srcOff + c * h * w;
+      for (int y = 0; y < h; y++) {
+        int from = sp + y * w;
+        int to = d + y * wp;
+        if (from + L <= src.length && to + L <= dst.length) {
+          FloatVector.fromArray(SPECIES, dst, to).blend(FloatVector.fromArray(SPECIES, src, from), row)
+              .intoArray(dst, to);
+        } else {
+          for (int x = 0; x < w; x++) {
+            dst[to + x] = src[from + x];
+          }
+        }
       }
-      return;
     }
+  }
+
+  // dst[d ..< d + len] = src[s ..< s + len] for len >= L: whole vectors, the last one overlapping the
+  // one before (same values written twice). (System.arraycopy costs more than this for the 16 to 32
+  // floats of a row; shorter rows go through shortRows.)
+  private static void copyRow(float[] src, int s, float[] dst, int d, int len) {
     for (int i = 0; i < len; i += L) {
       int at = Math.min(i, len - L);
       FloatVector.fromArray(SPECIES, src, s + at).intoArray(dst, d + at);

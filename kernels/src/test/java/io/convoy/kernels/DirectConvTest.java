@@ -36,6 +36,82 @@ class DirectConvTest {
       new ConvShape(2, 2, 8, 12, 5, 3, 3, 1, 1, 1, 1),      // blocks of 3 channels, last block of j overlapping
       new ConvShape(1, 2, 8, 8, 8, 3, 3, 1, 1, 1, 1));      // blocks of 4 channels, two single vectors of j
 
+  /**
+   * Shapes for the specialised kernels, at awkward sizes (odd batches, one input channel, channel
+   * counts that leave a partial register block, overlapping last blocks, padding): with 16 lanes the
+   * first four run {@link ChannelVectorConv} (forward, backward-weights), the next five
+   * {@link DirectConvRows} (backward-data), the last three {@link ShiftedPlaneConv} (forward).
+   */
+  static final List<ConvShape> CHANNEL_VECTOR = List.of(
+      new ConvShape(1, 1, 6, 14, 16, 5, 5, 1, 1, 0, 0),     // one 2x10 block, C = 1 (2 unused channel slots)
+      new ConvShape(3, 4, 11, 13, 32, 3, 5, 1, 1, 1, 2),    // odd P and Q: last blocks overlap; 2 lane slices
+      new ConvShape(2, 7, 7, 15, 16, 2, 5, 1, 1, 1, 0),     // C = 7: channel groups 3, 3, 1
+      new ConvShape(1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0));   // LeNet-5 conv2, batch 1
+  static final List<ConvShape> ROWS = List.of(
+      new ConvShape(3, 7, 9, 13, 5, 3, 5, 1, 1, 2, 2),      // odd batch, C = 7, padding: lanes past the row masked
+      new ConvShape(1, 1, 16, 16, 3, 5, 3, 1, 1, 0, 1),     // row exactly one vector, C = 1
+      new ConvShape(3, 2, 5, 1, 4, 2, 1, 1, 1, 1, 0),       // one-pixel-wide image
+      new ConvShape(2, 13, 4, 11, 2, 4, 4, 1, 1, 3, 0),     // 4x4 kernel, pad 3: rows see 1 to 4 kernel rows
+      new ConvShape(3, 6, 14, 14, 17, 5, 5, 1, 1, 0, 0));   // LeNet-5 conv2 with K = 17: not channel-vector
+  static final List<ConvShape> SHIFTED = List.of(
+      new ConvShape(3, 1, 10, 12, 5, 3, 3, 1, 1, 0, 1),     // 96 outputs (6 vectors), odd K
+      new ConvShape(1, 2, 11, 9, 3, 2, 2, 1, 1, 1, 1),      // 120 outputs: two blocks of 7 vectors
+      new ConvShape(2, 3, 13, 17, 2, 1, 3, 1, 1, 0, 1));    // rows wider than a vector
+
+  @Test
+  void specialisedKernelsMatchScalarTwin() {
+    assumeTrue(Backend.VECTOR, "the direct path runs on the Vector API only");
+    Random rnd = new Random(29);
+    double[] worst = new double[3];
+    for (List<ConvShape> shapes : List.of(CHANNEL_VECTOR, ROWS, SHIFTED)) {
+      for (ConvShape s : shapes) {
+        assertTrue(Conv2d.usesDirect(s), s.toString());
+        ConvChecks.againstScalar(s, rnd, 5, 3, TOL, worst);
+      }
+    }
+    System.out.printf("Specialised direct kernels vs ScalarConv2d, largest |difference| / (sum |terms| + 1e-3):"
+        + " forward %.3g, backwardData %.3g, backwardWeights %.3g (bound %.1g)%n", worst[0], worst[1], worst[2], TOL);
+  }
+
+  @Test
+  void specialisedDispatch() {
+    assumeTrue(Backend.VECTOR, "the direct path runs on the Vector API only");
+    assumeTrue(VectorInfo.SPECIES.length() == 16, "the shapes are chosen for 16 lanes");
+    for (ConvShape s : CHANNEL_VECTOR) {
+      assertTrue(ChannelVectorConv.applies(s), s.toString());
+    }
+    for (ConvShape s : ROWS) {
+      assertTrue(DirectConvRows.applies(s), s.toString());
+      assertFalse(ChannelVectorConv.applies(s), s.toString());
+    }
+    for (ConvShape s : SHIFTED) {
+      assertTrue(ShiftedPlaneConv.applies(s), s.toString());
+      assertFalse(ChannelVectorConv.applies(s), s.toString());
+    }
+    // the layers the benchmarks time
+    assertTrue(ChannelVectorConv.applies(ConvShape.square(128, 6, 14, 14, 16, 5, 1, 0)), "LeNet-5 conv2");
+    assertTrue(DirectConvRows.applies(ConvShape.square(128, 6, 14, 14, 16, 5, 1, 0)), "LeNet-5 conv2");
+    assertTrue(ShiftedPlaneConv.applies(ConvShape.square(128, 1, 28, 28, 32, 3, 1, 1)), "reference conv1");
+    ConvShape lenet1 = ConvShape.square(128, 1, 28, 28, 6, 5, 1, 2);
+    assertFalse(ChannelVectorConv.applies(lenet1) || ShiftedPlaneConv.applies(lenet1) || DirectConvRows.applies(lenet1),
+        "LeNet-5 conv1 stays on the general kernels");
+    assertFalse(ShiftedPlaneConv.applies(new ConvShape(1, 1, 8, 8, 4, 3, 3, 1, 1, 1, 1)), "64 outputs: too few");
+  }
+
+  @Test
+  void specialisedBackwardMatchesFiniteDifferences() {
+    assumeTrue(Backend.VECTOR, "the direct path runs on the Vector API only");
+    Random rnd = new Random(31);
+    double worst = 0;
+    for (ConvShape s : List.of(
+        new ConvShape(3, 2, 6, 13, 16, 2, 5, 1, 1, 0, 1),   // channel-vector passes, rows data, odd batch
+        new ConvShape(1, 1, 10, 12, 3, 3, 3, 1, 1, 0, 1))) { // shifted-plane forward
+      assertTrue(Conv2d.usesDirect(s), s.toString());
+      worst = Math.max(worst, ConvChecks.finiteDifferences(s, rnd, 0.05));
+    }
+    System.out.printf("Specialised direct kernels backward vs finite differences: largest difference %.3g%n", worst);
+  }
+
   @Test
   void dispatch() {
     assumeTrue(Backend.VECTOR, "the direct path runs on the Vector API only");
