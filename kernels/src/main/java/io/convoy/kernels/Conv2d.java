@@ -162,7 +162,10 @@ public final class Conv2d {
     if (usesWinograd(s)) {
       WinogradConv.backwardWeights(dW, dwOff, dOut, in, s, ws);
     } else if (usesDirect(s)) {
-      DirectConv.backwardWeights(dW, dwOff, dOut, in, s, ws);
+      DirectConv.backwardWeights(dW, dwOff, dBias, dbOff, dOut, in, s, ws);
+      if (DirectConv.fusesBias(s)) {
+        return;
+      }
     } else {
       final int crs = s.c() * s.r() * s.s();
       final int chw = s.c() * s.h() * s.w();

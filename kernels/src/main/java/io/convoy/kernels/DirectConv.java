@@ -40,7 +40,8 @@ import jdk.incubator.vector.VectorSpecies;
  * lanes when K is a multiple of the lane count and the kernel 5 wide (LeNet-5's conv2, whose
  * 10-wide output rows would waste 29% of the lanes here); {@link ShiftedPlaneConv} runs the forward
  * of layers with at most 9 taps per output (the reference CNN's conv1) on column-shifted copies of
- * the input; {@link DirectConvRows} runs backward-data when an input row fits one vector, summing
+ * the input, and {@link ShiftedPlaneGrad} their backward-weights (with the bias gradient, reading dOut
+ * in place); {@link DirectConvRows} runs backward-data when an input row fits one vector, summing
  * only the kernel rows that reach each row instead of convolving a zero-padded dOut. The kernels
  * below run everything else.
  *
@@ -108,7 +109,8 @@ final class DirectConv {
         : coreSize(sh.c(), sh.k(), sh.r(), sh.s(), sh.p(), sh.w() + 2 * sh.padW());
     long bwdData = DirectConvRows.applies(sh) ? DirectConvRows.workspaceSize(sh)
         : coreSize(sh.k(), sh.c(), sh.r(), sh.s(), sh.h(), sh.q() + 2 * (sh.s() - 1 - sh.padW()));
-    long wGrad = channelVector ? ChannelVectorConv.workspaceSize(sh) : weightGradSize(sh);
+    long wGrad = channelVector ? ChannelVectorConv.workspaceSize(sh)
+        : ShiftedPlaneGrad.applies(sh) ? ShiftedPlaneGrad.workspaceSize(sh) : weightGradSize(sh);
     long size = Math.max(Math.max(fwd, bwdData), wGrad);
     ConvShape.checkIntSize("direct conv workspace", size);
     return (int) size;
@@ -145,10 +147,24 @@ final class DirectConv {
         dIn, sh.c(), sh.h(), sh.w(), null, 0, true, ws);
   }
 
-  // dOut is (N, K, P, Q), in is (N, C, H, W); ADDS into dW (K, C, R, S) at dwOff. Bias: Conv2d's job.
-  static void backwardWeights(float[] dW, int dwOff, float[] dOut, float[] in, ConvShape sh, float[] ws) {
+  /**
+   * Whether {@link #backwardWeights} of sh also adds the bias gradient: {@link ShiftedPlaneGrad} sums it
+   * in its pass over dOut. Otherwise it is Conv2d's job.
+   */
+  static boolean fusesBias(ConvShape sh) {
+    return !ChannelVectorConv.applies(sh) && ShiftedPlaneGrad.applies(sh);
+  }
+
+  // dOut is (N, K, P, Q), in is (N, C, H, W); ADDS into dW (K, C, R, S) at dwOff, and when fusesBias(sh)
+  // into dBias (K) at dbOff unless that is null.
+  static void backwardWeights(float[] dW, int dwOff, float[] dBias, int dbOff, float[] dOut, float[] in,
+      ConvShape sh, float[] ws) {
     if (ChannelVectorConv.applies(sh)) {
       ChannelVectorConv.backwardWeights(dW, dwOff, dOut, in, sh, ws);
+      return;
+    }
+    if (ShiftedPlaneGrad.applies(sh)) {
+      ShiftedPlaneGrad.backwardWeights(dW, dwOff, dBias, dbOff, dOut, in, sh, ws);
       return;
     }
     final int c = sh.c();

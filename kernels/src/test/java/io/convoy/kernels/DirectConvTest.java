@@ -92,6 +92,8 @@ class DirectConvTest {
     assertTrue(ChannelVectorConv.applies(ConvShape.square(128, 6, 14, 14, 16, 5, 1, 0)), "LeNet-5 conv2");
     assertTrue(DirectConvRows.applies(ConvShape.square(128, 6, 14, 14, 16, 5, 1, 0)), "LeNet-5 conv2");
     assertTrue(ShiftedPlaneConv.applies(ConvShape.square(128, 1, 28, 28, 32, 3, 1, 1)), "reference conv1");
+    assertTrue(DirectConv.fusesBias(ConvShape.square(128, 1, 28, 28, 32, 3, 1, 1)), "reference conv1 weights");
+    assertFalse(DirectConv.fusesBias(ConvShape.square(128, 6, 14, 14, 16, 5, 1, 0)), "LeNet-5 conv2 weights");
     ConvShape lenet1 = ConvShape.square(128, 1, 28, 28, 6, 5, 1, 2);
     assertFalse(ChannelVectorConv.applies(lenet1) || ShiftedPlaneConv.applies(lenet1) || DirectConvRows.applies(lenet1),
         "LeNet-5 conv1 stays on the general kernels");
