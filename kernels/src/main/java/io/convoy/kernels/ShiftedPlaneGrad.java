@@ -101,79 +101,7 @@ final class ShiftedPlaneGrad {
         int g0 = (img * k + k0) * pq;
         int g1 = (img * k + k1) * pq;
         int a = sumOff + b * BLOCK_SUMS;
-        FloatVector a00 = FloatVector.fromArray(SPECIES, ws, a);
-        FloatVector a01 = FloatVector.fromArray(SPECIES, ws, a + L);
-        FloatVector a02 = FloatVector.fromArray(SPECIES, ws, a + 2 * L);
-        FloatVector a03 = FloatVector.fromArray(SPECIES, ws, a + 3 * L);
-        FloatVector a04 = FloatVector.fromArray(SPECIES, ws, a + 4 * L);
-        FloatVector a05 = FloatVector.fromArray(SPECIES, ws, a + 5 * L);
-        FloatVector a06 = FloatVector.fromArray(SPECIES, ws, a + 6 * L);
-        FloatVector a07 = FloatVector.fromArray(SPECIES, ws, a + 7 * L);
-        FloatVector a08 = FloatVector.fromArray(SPECIES, ws, a + 8 * L);
-        FloatVector b0 = FloatVector.fromArray(SPECIES, ws, a + 9 * L);
-        FloatVector a10 = FloatVector.fromArray(SPECIES, ws, a + 10 * L);
-        FloatVector a11 = FloatVector.fromArray(SPECIES, ws, a + 11 * L);
-        FloatVector a12 = FloatVector.fromArray(SPECIES, ws, a + 12 * L);
-        FloatVector a13 = FloatVector.fromArray(SPECIES, ws, a + 13 * L);
-        FloatVector a14 = FloatVector.fromArray(SPECIES, ws, a + 14 * L);
-        FloatVector a15 = FloatVector.fromArray(SPECIES, ws, a + 15 * L);
-        FloatVector a16 = FloatVector.fromArray(SPECIES, ws, a + 16 * L);
-        FloatVector a17 = FloatVector.fromArray(SPECIES, ws, a + 17 * L);
-        FloatVector a18 = FloatVector.fromArray(SPECIES, ws, a + 18 * L);
-        FloatVector b1 = FloatVector.fromArray(SPECIES, ws, a + 19 * L);
-        for (int j = 0; j < whole; j += L) {
-          FloatVector d0 = FloatVector.fromArray(SPECIES, dOut, g0 + j);
-          FloatVector d1 = FloatVector.fromArray(SPECIES, dOut, g1 + j);
-          b0 = b0.add(d0);
-          b1 = b1.add(d1);
-          FloatVector x = FloatVector.fromArray(SPECIES, ws, o0 + j);
-          a00 = d0.fma(x, a00);
-          a10 = d1.fma(x, a10);
-          x = FloatVector.fromArray(SPECIES, ws, o1 + j);
-          a01 = d0.fma(x, a01);
-          a11 = d1.fma(x, a11);
-          x = FloatVector.fromArray(SPECIES, ws, o2 + j);
-          a02 = d0.fma(x, a02);
-          a12 = d1.fma(x, a12);
-          x = FloatVector.fromArray(SPECIES, ws, o3 + j);
-          a03 = d0.fma(x, a03);
-          a13 = d1.fma(x, a13);
-          x = FloatVector.fromArray(SPECIES, ws, o4 + j);
-          a04 = d0.fma(x, a04);
-          a14 = d1.fma(x, a14);
-          x = FloatVector.fromArray(SPECIES, ws, o5 + j);
-          a05 = d0.fma(x, a05);
-          a15 = d1.fma(x, a15);
-          x = FloatVector.fromArray(SPECIES, ws, o6 + j);
-          a06 = d0.fma(x, a06);
-          a16 = d1.fma(x, a16);
-          x = FloatVector.fromArray(SPECIES, ws, o7 + j);
-          a07 = d0.fma(x, a07);
-          a17 = d1.fma(x, a17);
-          x = FloatVector.fromArray(SPECIES, ws, o8 + j);
-          a08 = d0.fma(x, a08);
-          a18 = d1.fma(x, a18);
-        }
-        a00.intoArray(ws, a);
-        a01.intoArray(ws, a + L);
-        a02.intoArray(ws, a + 2 * L);
-        a03.intoArray(ws, a + 3 * L);
-        a04.intoArray(ws, a + 4 * L);
-        a05.intoArray(ws, a + 5 * L);
-        a06.intoArray(ws, a + 6 * L);
-        a07.intoArray(ws, a + 7 * L);
-        a08.intoArray(ws, a + 8 * L);
-        b0.intoArray(ws, a + 9 * L);
-        a10.intoArray(ws, a + 10 * L);
-        a11.intoArray(ws, a + 11 * L);
-        a12.intoArray(ws, a + 12 * L);
-        a13.intoArray(ws, a + 13 * L);
-        a14.intoArray(ws, a + 14 * L);
-        a15.intoArray(ws, a + 15 * L);
-        a16.intoArray(ws, a + 16 * L);
-        a17.intoArray(ws, a + 17 * L);
-        a18.intoArray(ws, a + 18 * L);
-        b1.intoArray(ws, a + 19 * L);
+        block(dOut, g0, g1, ws, a, whole, o0, o1, o2, o3, o4, o5, o6, o7, o8);
         // positions past the last whole vector, into lane 0 of each sum
         for (int j = whole; j < pq; j++) {
           float d0 = dOut[g0 + j];
@@ -197,6 +125,88 @@ final class ShiftedPlaneGrad {
         dBias[dbOff + kk] += (float) laneSum(ws, a + MAX_TAPS * L);
       }
     }
+  }
+
+  // One register block: the sums of 2 output channels (dOut rows g0, g1) x 9 taps (X at o0 .. o8) and the
+  // 2 bias sums, at ws[a ..), carried through the whole vectors of one image's positions (j < whole).
+  // Its own small method, called once per (image, block), so that C2 compiles it on its own with the
+  // 20 accumulators in registers: inside the pass's loops (an on-stack-replacement compile entered in
+  // the middle of the j loop), it ran 7x slower in some JVMs, depending on what else had been compiled.
+  private static void block(float[] dOut, int g0, int g1, float[] ws, int a, int whole, int o0, int o1, int o2,
+      int o3, int o4, int o5, int o6, int o7, int o8) {
+    FloatVector a00 = FloatVector.fromArray(SPECIES, ws, a);
+    FloatVector a01 = FloatVector.fromArray(SPECIES, ws, a + L);
+    FloatVector a02 = FloatVector.fromArray(SPECIES, ws, a + 2 * L);
+    FloatVector a03 = FloatVector.fromArray(SPECIES, ws, a + 3 * L);
+    FloatVector a04 = FloatVector.fromArray(SPECIES, ws, a + 4 * L);
+    FloatVector a05 = FloatVector.fromArray(SPECIES, ws, a + 5 * L);
+    FloatVector a06 = FloatVector.fromArray(SPECIES, ws, a + 6 * L);
+    FloatVector a07 = FloatVector.fromArray(SPECIES, ws, a + 7 * L);
+    FloatVector a08 = FloatVector.fromArray(SPECIES, ws, a + 8 * L);
+    FloatVector b0 = FloatVector.fromArray(SPECIES, ws, a + 9 * L);
+    FloatVector a10 = FloatVector.fromArray(SPECIES, ws, a + 10 * L);
+    FloatVector a11 = FloatVector.fromArray(SPECIES, ws, a + 11 * L);
+    FloatVector a12 = FloatVector.fromArray(SPECIES, ws, a + 12 * L);
+    FloatVector a13 = FloatVector.fromArray(SPECIES, ws, a + 13 * L);
+    FloatVector a14 = FloatVector.fromArray(SPECIES, ws, a + 14 * L);
+    FloatVector a15 = FloatVector.fromArray(SPECIES, ws, a + 15 * L);
+    FloatVector a16 = FloatVector.fromArray(SPECIES, ws, a + 16 * L);
+    FloatVector a17 = FloatVector.fromArray(SPECIES, ws, a + 17 * L);
+    FloatVector a18 = FloatVector.fromArray(SPECIES, ws, a + 18 * L);
+    FloatVector b1 = FloatVector.fromArray(SPECIES, ws, a + 19 * L);
+    for (int j = 0; j < whole; j += L) {
+      FloatVector d0 = FloatVector.fromArray(SPECIES, dOut, g0 + j);
+      FloatVector d1 = FloatVector.fromArray(SPECIES, dOut, g1 + j);
+      b0 = b0.add(d0);
+      b1 = b1.add(d1);
+      FloatVector x = FloatVector.fromArray(SPECIES, ws, o0 + j);
+      a00 = d0.fma(x, a00);
+      a10 = d1.fma(x, a10);
+      x = FloatVector.fromArray(SPECIES, ws, o1 + j);
+      a01 = d0.fma(x, a01);
+      a11 = d1.fma(x, a11);
+      x = FloatVector.fromArray(SPECIES, ws, o2 + j);
+      a02 = d0.fma(x, a02);
+      a12 = d1.fma(x, a12);
+      x = FloatVector.fromArray(SPECIES, ws, o3 + j);
+      a03 = d0.fma(x, a03);
+      a13 = d1.fma(x, a13);
+      x = FloatVector.fromArray(SPECIES, ws, o4 + j);
+      a04 = d0.fma(x, a04);
+      a14 = d1.fma(x, a14);
+      x = FloatVector.fromArray(SPECIES, ws, o5 + j);
+      a05 = d0.fma(x, a05);
+      a15 = d1.fma(x, a15);
+      x = FloatVector.fromArray(SPECIES, ws, o6 + j);
+      a06 = d0.fma(x, a06);
+      a16 = d1.fma(x, a16);
+      x = FloatVector.fromArray(SPECIES, ws, o7 + j);
+      a07 = d0.fma(x, a07);
+      a17 = d1.fma(x, a17);
+      x = FloatVector.fromArray(SPECIES, ws, o8 + j);
+      a08 = d0.fma(x, a08);
+      a18 = d1.fma(x, a18);
+    }
+    a00.intoArray(ws, a);
+    a01.intoArray(ws, a + L);
+    a02.intoArray(ws, a + 2 * L);
+    a03.intoArray(ws, a + 3 * L);
+    a04.intoArray(ws, a + 4 * L);
+    a05.intoArray(ws, a + 5 * L);
+    a06.intoArray(ws, a + 6 * L);
+    a07.intoArray(ws, a + 7 * L);
+    a08.intoArray(ws, a + 8 * L);
+    b0.intoArray(ws, a + 9 * L);
+    a10.intoArray(ws, a + 10 * L);
+    a11.intoArray(ws, a + 11 * L);
+    a12.intoArray(ws, a + 12 * L);
+    a13.intoArray(ws, a + 13 * L);
+    a14.intoArray(ws, a + 14 * L);
+    a15.intoArray(ws, a + 15 * L);
+    a16.intoArray(ws, a + 16 * L);
+    a17.intoArray(ws, a + 17 * L);
+    a18.intoArray(ws, a + 18 * L);
+    b1.intoArray(ws, a + 19 * L);
   }
 
   private static double laneSum(float[] a, int off) {
