@@ -26,30 +26,37 @@ final class VectorTranspose {
   static final int BLOCK = VectorInfo.SPECIES.length() == 16 || VectorInfo.SPECIES.length() == 8
       ? VectorInfo.SPECIES.length() : 0;
 
-  private static final VectorSpecies<Float> S16 = FloatVector.SPECIES_512;
-  private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
-  // xRd: lane i takes lane i - d (mod lanes); xLd: lane i takes lane i + d; xMd: the lanes with bit d set
-  private static final VectorShuffle<Float> AR8 = shift(S16, -8);
-  private static final VectorShuffle<Float> AL8 = shift(S16, 8);
-  private static final VectorMask<Float> AM8 = lanesWithBit(S16, 8);
-  private static final VectorShuffle<Float> AR4 = shift(S16, -4);
-  private static final VectorShuffle<Float> AL4 = shift(S16, 4);
-  private static final VectorMask<Float> AM4 = lanesWithBit(S16, 4);
-  private static final VectorShuffle<Float> AR2 = shift(S16, -2);
-  private static final VectorShuffle<Float> AL2 = shift(S16, 2);
-  private static final VectorMask<Float> AM2 = lanesWithBit(S16, 2);
-  private static final VectorShuffle<Float> AR1 = shift(S16, -1);
-  private static final VectorShuffle<Float> AL1 = shift(S16, 1);
-  private static final VectorMask<Float> AM1 = lanesWithBit(S16, 1);
-  private static final VectorShuffle<Float> BR4 = shift(S8, -4);
-  private static final VectorShuffle<Float> BL4 = shift(S8, 4);
-  private static final VectorMask<Float> BM4 = lanesWithBit(S8, 4);
-  private static final VectorShuffle<Float> BR2 = shift(S8, -2);
-  private static final VectorShuffle<Float> BL2 = shift(S8, 2);
-  private static final VectorMask<Float> BM2 = lanesWithBit(S8, 2);
-  private static final VectorShuffle<Float> BR1 = shift(S8, -1);
-  private static final VectorShuffle<Float> BL1 = shift(S8, 1);
-  private static final VectorMask<Float> BM1 = lanesWithBit(S8, 1);
+  // Each block size's constants live in a holder class that is initialised on first use, so a JVM
+  // creates only its own species' shuffles and masks (and loads only that species' vector classes).
+  // R<d>: lane i takes lane i - d (mod lanes); L<d>: lane i takes lane i + d; M<d>: the lanes with bit d set.
+  private static final class Sixteen {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
+    static final VectorShuffle<Float> R8 = shift(S, -8);
+    static final VectorShuffle<Float> L8 = shift(S, 8);
+    static final VectorMask<Float> M8 = lanesWithBit(S, 8);
+    static final VectorShuffle<Float> R4 = shift(S, -4);
+    static final VectorShuffle<Float> L4 = shift(S, 4);
+    static final VectorMask<Float> M4 = lanesWithBit(S, 4);
+    static final VectorShuffle<Float> R2 = shift(S, -2);
+    static final VectorShuffle<Float> L2 = shift(S, 2);
+    static final VectorMask<Float> M2 = lanesWithBit(S, 2);
+    static final VectorShuffle<Float> R1 = shift(S, -1);
+    static final VectorShuffle<Float> L1 = shift(S, 1);
+    static final VectorMask<Float> M1 = lanesWithBit(S, 1);
+  }
+
+  private static final class Eight {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    static final VectorShuffle<Float> R4 = shift(S, -4);
+    static final VectorShuffle<Float> L4 = shift(S, 4);
+    static final VectorMask<Float> M4 = lanesWithBit(S, 4);
+    static final VectorShuffle<Float> R2 = shift(S, -2);
+    static final VectorShuffle<Float> L2 = shift(S, 2);
+    static final VectorMask<Float> M2 = lanesWithBit(S, 2);
+    static final VectorShuffle<Float> R1 = shift(S, -1);
+    static final VectorShuffle<Float> L1 = shift(S, 1);
+    static final VectorMask<Float> M1 = lanesWithBit(S, 1);
+  }
 
   private VectorTranspose() {}
 
@@ -96,86 +103,86 @@ final class VectorTranspose {
    * (column j of the block) at {@code dst[offs[oIdx + j] + dOff ..]}: rows may land anywhere.
    */
   static void toRows16(float[] src, int sOff, int ld, float[] dst, int[] offs, int oIdx, int dOff) {
-    FloatVector a0 = FloatVector.fromArray(S16, src, sOff + 0 * ld);
-    FloatVector a1 = FloatVector.fromArray(S16, src, sOff + 1 * ld);
-    FloatVector a2 = FloatVector.fromArray(S16, src, sOff + 2 * ld);
-    FloatVector a3 = FloatVector.fromArray(S16, src, sOff + 3 * ld);
-    FloatVector a4 = FloatVector.fromArray(S16, src, sOff + 4 * ld);
-    FloatVector a5 = FloatVector.fromArray(S16, src, sOff + 5 * ld);
-    FloatVector a6 = FloatVector.fromArray(S16, src, sOff + 6 * ld);
-    FloatVector a7 = FloatVector.fromArray(S16, src, sOff + 7 * ld);
-    FloatVector a8 = FloatVector.fromArray(S16, src, sOff + 8 * ld);
-    FloatVector a9 = FloatVector.fromArray(S16, src, sOff + 9 * ld);
-    FloatVector a10 = FloatVector.fromArray(S16, src, sOff + 10 * ld);
-    FloatVector a11 = FloatVector.fromArray(S16, src, sOff + 11 * ld);
-    FloatVector a12 = FloatVector.fromArray(S16, src, sOff + 12 * ld);
-    FloatVector a13 = FloatVector.fromArray(S16, src, sOff + 13 * ld);
-    FloatVector a14 = FloatVector.fromArray(S16, src, sOff + 14 * ld);
-    FloatVector a15 = FloatVector.fromArray(S16, src, sOff + 15 * ld);
-    FloatVector b0 = a0.blend(a8.rearrange(AR8), AM8);
-    FloatVector b8 = a0.rearrange(AL8).blend(a8, AM8);
-    FloatVector b1 = a1.blend(a9.rearrange(AR8), AM8);
-    FloatVector b9 = a1.rearrange(AL8).blend(a9, AM8);
-    FloatVector b2 = a2.blend(a10.rearrange(AR8), AM8);
-    FloatVector b10 = a2.rearrange(AL8).blend(a10, AM8);
-    FloatVector b3 = a3.blend(a11.rearrange(AR8), AM8);
-    FloatVector b11 = a3.rearrange(AL8).blend(a11, AM8);
-    FloatVector b4 = a4.blend(a12.rearrange(AR8), AM8);
-    FloatVector b12 = a4.rearrange(AL8).blend(a12, AM8);
-    FloatVector b5 = a5.blend(a13.rearrange(AR8), AM8);
-    FloatVector b13 = a5.rearrange(AL8).blend(a13, AM8);
-    FloatVector b6 = a6.blend(a14.rearrange(AR8), AM8);
-    FloatVector b14 = a6.rearrange(AL8).blend(a14, AM8);
-    FloatVector b7 = a7.blend(a15.rearrange(AR8), AM8);
-    FloatVector b15 = a7.rearrange(AL8).blend(a15, AM8);
-    FloatVector c0 = b0.blend(b4.rearrange(AR4), AM4);
-    FloatVector c4 = b0.rearrange(AL4).blend(b4, AM4);
-    FloatVector c1 = b1.blend(b5.rearrange(AR4), AM4);
-    FloatVector c5 = b1.rearrange(AL4).blend(b5, AM4);
-    FloatVector c2 = b2.blend(b6.rearrange(AR4), AM4);
-    FloatVector c6 = b2.rearrange(AL4).blend(b6, AM4);
-    FloatVector c3 = b3.blend(b7.rearrange(AR4), AM4);
-    FloatVector c7 = b3.rearrange(AL4).blend(b7, AM4);
-    FloatVector c8 = b8.blend(b12.rearrange(AR4), AM4);
-    FloatVector c12 = b8.rearrange(AL4).blend(b12, AM4);
-    FloatVector c9 = b9.blend(b13.rearrange(AR4), AM4);
-    FloatVector c13 = b9.rearrange(AL4).blend(b13, AM4);
-    FloatVector c10 = b10.blend(b14.rearrange(AR4), AM4);
-    FloatVector c14 = b10.rearrange(AL4).blend(b14, AM4);
-    FloatVector c11 = b11.blend(b15.rearrange(AR4), AM4);
-    FloatVector c15 = b11.rearrange(AL4).blend(b15, AM4);
-    FloatVector d0 = c0.blend(c2.rearrange(AR2), AM2);
-    FloatVector d2 = c0.rearrange(AL2).blend(c2, AM2);
-    FloatVector d1 = c1.blend(c3.rearrange(AR2), AM2);
-    FloatVector d3 = c1.rearrange(AL2).blend(c3, AM2);
-    FloatVector d4 = c4.blend(c6.rearrange(AR2), AM2);
-    FloatVector d6 = c4.rearrange(AL2).blend(c6, AM2);
-    FloatVector d5 = c5.blend(c7.rearrange(AR2), AM2);
-    FloatVector d7 = c5.rearrange(AL2).blend(c7, AM2);
-    FloatVector d8 = c8.blend(c10.rearrange(AR2), AM2);
-    FloatVector d10 = c8.rearrange(AL2).blend(c10, AM2);
-    FloatVector d9 = c9.blend(c11.rearrange(AR2), AM2);
-    FloatVector d11 = c9.rearrange(AL2).blend(c11, AM2);
-    FloatVector d12 = c12.blend(c14.rearrange(AR2), AM2);
-    FloatVector d14 = c12.rearrange(AL2).blend(c14, AM2);
-    FloatVector d13 = c13.blend(c15.rearrange(AR2), AM2);
-    FloatVector d15 = c13.rearrange(AL2).blend(c15, AM2);
-    FloatVector e0 = d0.blend(d1.rearrange(AR1), AM1);
-    FloatVector e1 = d0.rearrange(AL1).blend(d1, AM1);
-    FloatVector e2 = d2.blend(d3.rearrange(AR1), AM1);
-    FloatVector e3 = d2.rearrange(AL1).blend(d3, AM1);
-    FloatVector e4 = d4.blend(d5.rearrange(AR1), AM1);
-    FloatVector e5 = d4.rearrange(AL1).blend(d5, AM1);
-    FloatVector e6 = d6.blend(d7.rearrange(AR1), AM1);
-    FloatVector e7 = d6.rearrange(AL1).blend(d7, AM1);
-    FloatVector e8 = d8.blend(d9.rearrange(AR1), AM1);
-    FloatVector e9 = d8.rearrange(AL1).blend(d9, AM1);
-    FloatVector e10 = d10.blend(d11.rearrange(AR1), AM1);
-    FloatVector e11 = d10.rearrange(AL1).blend(d11, AM1);
-    FloatVector e12 = d12.blend(d13.rearrange(AR1), AM1);
-    FloatVector e13 = d12.rearrange(AL1).blend(d13, AM1);
-    FloatVector e14 = d14.blend(d15.rearrange(AR1), AM1);
-    FloatVector e15 = d14.rearrange(AL1).blend(d15, AM1);
+    FloatVector a0 = FloatVector.fromArray(Sixteen.S, src, sOff + 0 * ld);
+    FloatVector a1 = FloatVector.fromArray(Sixteen.S, src, sOff + 1 * ld);
+    FloatVector a2 = FloatVector.fromArray(Sixteen.S, src, sOff + 2 * ld);
+    FloatVector a3 = FloatVector.fromArray(Sixteen.S, src, sOff + 3 * ld);
+    FloatVector a4 = FloatVector.fromArray(Sixteen.S, src, sOff + 4 * ld);
+    FloatVector a5 = FloatVector.fromArray(Sixteen.S, src, sOff + 5 * ld);
+    FloatVector a6 = FloatVector.fromArray(Sixteen.S, src, sOff + 6 * ld);
+    FloatVector a7 = FloatVector.fromArray(Sixteen.S, src, sOff + 7 * ld);
+    FloatVector a8 = FloatVector.fromArray(Sixteen.S, src, sOff + 8 * ld);
+    FloatVector a9 = FloatVector.fromArray(Sixteen.S, src, sOff + 9 * ld);
+    FloatVector a10 = FloatVector.fromArray(Sixteen.S, src, sOff + 10 * ld);
+    FloatVector a11 = FloatVector.fromArray(Sixteen.S, src, sOff + 11 * ld);
+    FloatVector a12 = FloatVector.fromArray(Sixteen.S, src, sOff + 12 * ld);
+    FloatVector a13 = FloatVector.fromArray(Sixteen.S, src, sOff + 13 * ld);
+    FloatVector a14 = FloatVector.fromArray(Sixteen.S, src, sOff + 14 * ld);
+    FloatVector a15 = FloatVector.fromArray(Sixteen.S, src, sOff + 15 * ld);
+    FloatVector b0 = a0.blend(a8.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b8 = a0.rearrange(Sixteen.L8).blend(a8, Sixteen.M8);
+    FloatVector b1 = a1.blend(a9.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b9 = a1.rearrange(Sixteen.L8).blend(a9, Sixteen.M8);
+    FloatVector b2 = a2.blend(a10.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b10 = a2.rearrange(Sixteen.L8).blend(a10, Sixteen.M8);
+    FloatVector b3 = a3.blend(a11.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b11 = a3.rearrange(Sixteen.L8).blend(a11, Sixteen.M8);
+    FloatVector b4 = a4.blend(a12.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b12 = a4.rearrange(Sixteen.L8).blend(a12, Sixteen.M8);
+    FloatVector b5 = a5.blend(a13.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b13 = a5.rearrange(Sixteen.L8).blend(a13, Sixteen.M8);
+    FloatVector b6 = a6.blend(a14.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b14 = a6.rearrange(Sixteen.L8).blend(a14, Sixteen.M8);
+    FloatVector b7 = a7.blend(a15.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b15 = a7.rearrange(Sixteen.L8).blend(a15, Sixteen.M8);
+    FloatVector c0 = b0.blend(b4.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c4 = b0.rearrange(Sixteen.L4).blend(b4, Sixteen.M4);
+    FloatVector c1 = b1.blend(b5.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c5 = b1.rearrange(Sixteen.L4).blend(b5, Sixteen.M4);
+    FloatVector c2 = b2.blend(b6.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c6 = b2.rearrange(Sixteen.L4).blend(b6, Sixteen.M4);
+    FloatVector c3 = b3.blend(b7.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c7 = b3.rearrange(Sixteen.L4).blend(b7, Sixteen.M4);
+    FloatVector c8 = b8.blend(b12.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c12 = b8.rearrange(Sixteen.L4).blend(b12, Sixteen.M4);
+    FloatVector c9 = b9.blend(b13.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c13 = b9.rearrange(Sixteen.L4).blend(b13, Sixteen.M4);
+    FloatVector c10 = b10.blend(b14.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c14 = b10.rearrange(Sixteen.L4).blend(b14, Sixteen.M4);
+    FloatVector c11 = b11.blend(b15.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c15 = b11.rearrange(Sixteen.L4).blend(b15, Sixteen.M4);
+    FloatVector d0 = c0.blend(c2.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d2 = c0.rearrange(Sixteen.L2).blend(c2, Sixteen.M2);
+    FloatVector d1 = c1.blend(c3.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d3 = c1.rearrange(Sixteen.L2).blend(c3, Sixteen.M2);
+    FloatVector d4 = c4.blend(c6.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d6 = c4.rearrange(Sixteen.L2).blend(c6, Sixteen.M2);
+    FloatVector d5 = c5.blend(c7.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d7 = c5.rearrange(Sixteen.L2).blend(c7, Sixteen.M2);
+    FloatVector d8 = c8.blend(c10.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d10 = c8.rearrange(Sixteen.L2).blend(c10, Sixteen.M2);
+    FloatVector d9 = c9.blend(c11.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d11 = c9.rearrange(Sixteen.L2).blend(c11, Sixteen.M2);
+    FloatVector d12 = c12.blend(c14.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d14 = c12.rearrange(Sixteen.L2).blend(c14, Sixteen.M2);
+    FloatVector d13 = c13.blend(c15.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d15 = c13.rearrange(Sixteen.L2).blend(c15, Sixteen.M2);
+    FloatVector e0 = d0.blend(d1.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e1 = d0.rearrange(Sixteen.L1).blend(d1, Sixteen.M1);
+    FloatVector e2 = d2.blend(d3.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e3 = d2.rearrange(Sixteen.L1).blend(d3, Sixteen.M1);
+    FloatVector e4 = d4.blend(d5.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e5 = d4.rearrange(Sixteen.L1).blend(d5, Sixteen.M1);
+    FloatVector e6 = d6.blend(d7.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e7 = d6.rearrange(Sixteen.L1).blend(d7, Sixteen.M1);
+    FloatVector e8 = d8.blend(d9.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e9 = d8.rearrange(Sixteen.L1).blend(d9, Sixteen.M1);
+    FloatVector e10 = d10.blend(d11.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e11 = d10.rearrange(Sixteen.L1).blend(d11, Sixteen.M1);
+    FloatVector e12 = d12.blend(d13.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e13 = d12.rearrange(Sixteen.L1).blend(d13, Sixteen.M1);
+    FloatVector e14 = d14.blend(d15.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e15 = d14.rearrange(Sixteen.L1).blend(d15, Sixteen.M1);
     e0.intoArray(dst, offs[oIdx + 0] + dOff);
     e1.intoArray(dst, offs[oIdx + 1] + dOff);
     e2.intoArray(dst, offs[oIdx + 2] + dOff);
@@ -201,118 +208,118 @@ final class VectorTranspose {
    */
   static void toRowsAdding16(float[] src, int sOff, int ld, float[] dst, int dOff, int ldd, float[] bias,
       int bOff, boolean accumulate) {
-    FloatVector a0 = FloatVector.fromArray(S16, src, sOff + 0 * ld);
-    FloatVector a1 = FloatVector.fromArray(S16, src, sOff + 1 * ld);
-    FloatVector a2 = FloatVector.fromArray(S16, src, sOff + 2 * ld);
-    FloatVector a3 = FloatVector.fromArray(S16, src, sOff + 3 * ld);
-    FloatVector a4 = FloatVector.fromArray(S16, src, sOff + 4 * ld);
-    FloatVector a5 = FloatVector.fromArray(S16, src, sOff + 5 * ld);
-    FloatVector a6 = FloatVector.fromArray(S16, src, sOff + 6 * ld);
-    FloatVector a7 = FloatVector.fromArray(S16, src, sOff + 7 * ld);
-    FloatVector a8 = FloatVector.fromArray(S16, src, sOff + 8 * ld);
-    FloatVector a9 = FloatVector.fromArray(S16, src, sOff + 9 * ld);
-    FloatVector a10 = FloatVector.fromArray(S16, src, sOff + 10 * ld);
-    FloatVector a11 = FloatVector.fromArray(S16, src, sOff + 11 * ld);
-    FloatVector a12 = FloatVector.fromArray(S16, src, sOff + 12 * ld);
-    FloatVector a13 = FloatVector.fromArray(S16, src, sOff + 13 * ld);
-    FloatVector a14 = FloatVector.fromArray(S16, src, sOff + 14 * ld);
-    FloatVector a15 = FloatVector.fromArray(S16, src, sOff + 15 * ld);
-    FloatVector b0 = a0.blend(a8.rearrange(AR8), AM8);
-    FloatVector b8 = a0.rearrange(AL8).blend(a8, AM8);
-    FloatVector b1 = a1.blend(a9.rearrange(AR8), AM8);
-    FloatVector b9 = a1.rearrange(AL8).blend(a9, AM8);
-    FloatVector b2 = a2.blend(a10.rearrange(AR8), AM8);
-    FloatVector b10 = a2.rearrange(AL8).blend(a10, AM8);
-    FloatVector b3 = a3.blend(a11.rearrange(AR8), AM8);
-    FloatVector b11 = a3.rearrange(AL8).blend(a11, AM8);
-    FloatVector b4 = a4.blend(a12.rearrange(AR8), AM8);
-    FloatVector b12 = a4.rearrange(AL8).blend(a12, AM8);
-    FloatVector b5 = a5.blend(a13.rearrange(AR8), AM8);
-    FloatVector b13 = a5.rearrange(AL8).blend(a13, AM8);
-    FloatVector b6 = a6.blend(a14.rearrange(AR8), AM8);
-    FloatVector b14 = a6.rearrange(AL8).blend(a14, AM8);
-    FloatVector b7 = a7.blend(a15.rearrange(AR8), AM8);
-    FloatVector b15 = a7.rearrange(AL8).blend(a15, AM8);
-    FloatVector c0 = b0.blend(b4.rearrange(AR4), AM4);
-    FloatVector c4 = b0.rearrange(AL4).blend(b4, AM4);
-    FloatVector c1 = b1.blend(b5.rearrange(AR4), AM4);
-    FloatVector c5 = b1.rearrange(AL4).blend(b5, AM4);
-    FloatVector c2 = b2.blend(b6.rearrange(AR4), AM4);
-    FloatVector c6 = b2.rearrange(AL4).blend(b6, AM4);
-    FloatVector c3 = b3.blend(b7.rearrange(AR4), AM4);
-    FloatVector c7 = b3.rearrange(AL4).blend(b7, AM4);
-    FloatVector c8 = b8.blend(b12.rearrange(AR4), AM4);
-    FloatVector c12 = b8.rearrange(AL4).blend(b12, AM4);
-    FloatVector c9 = b9.blend(b13.rearrange(AR4), AM4);
-    FloatVector c13 = b9.rearrange(AL4).blend(b13, AM4);
-    FloatVector c10 = b10.blend(b14.rearrange(AR4), AM4);
-    FloatVector c14 = b10.rearrange(AL4).blend(b14, AM4);
-    FloatVector c11 = b11.blend(b15.rearrange(AR4), AM4);
-    FloatVector c15 = b11.rearrange(AL4).blend(b15, AM4);
-    FloatVector d0 = c0.blend(c2.rearrange(AR2), AM2);
-    FloatVector d2 = c0.rearrange(AL2).blend(c2, AM2);
-    FloatVector d1 = c1.blend(c3.rearrange(AR2), AM2);
-    FloatVector d3 = c1.rearrange(AL2).blend(c3, AM2);
-    FloatVector d4 = c4.blend(c6.rearrange(AR2), AM2);
-    FloatVector d6 = c4.rearrange(AL2).blend(c6, AM2);
-    FloatVector d5 = c5.blend(c7.rearrange(AR2), AM2);
-    FloatVector d7 = c5.rearrange(AL2).blend(c7, AM2);
-    FloatVector d8 = c8.blend(c10.rearrange(AR2), AM2);
-    FloatVector d10 = c8.rearrange(AL2).blend(c10, AM2);
-    FloatVector d9 = c9.blend(c11.rearrange(AR2), AM2);
-    FloatVector d11 = c9.rearrange(AL2).blend(c11, AM2);
-    FloatVector d12 = c12.blend(c14.rearrange(AR2), AM2);
-    FloatVector d14 = c12.rearrange(AL2).blend(c14, AM2);
-    FloatVector d13 = c13.blend(c15.rearrange(AR2), AM2);
-    FloatVector d15 = c13.rearrange(AL2).blend(c15, AM2);
-    FloatVector e0 = d0.blend(d1.rearrange(AR1), AM1);
-    FloatVector e1 = d0.rearrange(AL1).blend(d1, AM1);
-    FloatVector e2 = d2.blend(d3.rearrange(AR1), AM1);
-    FloatVector e3 = d2.rearrange(AL1).blend(d3, AM1);
-    FloatVector e4 = d4.blend(d5.rearrange(AR1), AM1);
-    FloatVector e5 = d4.rearrange(AL1).blend(d5, AM1);
-    FloatVector e6 = d6.blend(d7.rearrange(AR1), AM1);
-    FloatVector e7 = d6.rearrange(AL1).blend(d7, AM1);
-    FloatVector e8 = d8.blend(d9.rearrange(AR1), AM1);
-    FloatVector e9 = d8.rearrange(AL1).blend(d9, AM1);
-    FloatVector e10 = d10.blend(d11.rearrange(AR1), AM1);
-    FloatVector e11 = d10.rearrange(AL1).blend(d11, AM1);
-    FloatVector e12 = d12.blend(d13.rearrange(AR1), AM1);
-    FloatVector e13 = d12.rearrange(AL1).blend(d13, AM1);
-    FloatVector e14 = d14.blend(d15.rearrange(AR1), AM1);
-    FloatVector e15 = d14.rearrange(AL1).blend(d15, AM1);
-    e0.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 0 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 0])).intoArray(dst, dOff + 0 * ldd);
-    e1.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 1 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 1])).intoArray(dst, dOff + 1 * ldd);
-    e2.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 2 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 2])).intoArray(dst, dOff + 2 * ldd);
-    e3.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 3 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 3])).intoArray(dst, dOff + 3 * ldd);
-    e4.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 4 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 4])).intoArray(dst, dOff + 4 * ldd);
-    e5.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 5 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 5])).intoArray(dst, dOff + 5 * ldd);
-    e6.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 6 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 6])).intoArray(dst, dOff + 6 * ldd);
-    e7.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 7 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 7])).intoArray(dst, dOff + 7 * ldd);
-    e8.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 8 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 8])).intoArray(dst, dOff + 8 * ldd);
-    e9.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 9 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 9])).intoArray(dst, dOff + 9 * ldd);
-    e10.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 10 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 10])).intoArray(dst, dOff + 10 * ldd);
-    e11.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 11 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 11])).intoArray(dst, dOff + 11 * ldd);
-    e12.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 12 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 12])).intoArray(dst, dOff + 12 * ldd);
-    e13.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 13 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 13])).intoArray(dst, dOff + 13 * ldd);
-    e14.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 14 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 14])).intoArray(dst, dOff + 14 * ldd);
-    e15.add(accumulate ? FloatVector.fromArray(S16, dst, dOff + 15 * ldd)
-        : FloatVector.broadcast(S16, bias == null ? 0f : bias[bOff + 15])).intoArray(dst, dOff + 15 * ldd);
+    FloatVector a0 = FloatVector.fromArray(Sixteen.S, src, sOff + 0 * ld);
+    FloatVector a1 = FloatVector.fromArray(Sixteen.S, src, sOff + 1 * ld);
+    FloatVector a2 = FloatVector.fromArray(Sixteen.S, src, sOff + 2 * ld);
+    FloatVector a3 = FloatVector.fromArray(Sixteen.S, src, sOff + 3 * ld);
+    FloatVector a4 = FloatVector.fromArray(Sixteen.S, src, sOff + 4 * ld);
+    FloatVector a5 = FloatVector.fromArray(Sixteen.S, src, sOff + 5 * ld);
+    FloatVector a6 = FloatVector.fromArray(Sixteen.S, src, sOff + 6 * ld);
+    FloatVector a7 = FloatVector.fromArray(Sixteen.S, src, sOff + 7 * ld);
+    FloatVector a8 = FloatVector.fromArray(Sixteen.S, src, sOff + 8 * ld);
+    FloatVector a9 = FloatVector.fromArray(Sixteen.S, src, sOff + 9 * ld);
+    FloatVector a10 = FloatVector.fromArray(Sixteen.S, src, sOff + 10 * ld);
+    FloatVector a11 = FloatVector.fromArray(Sixteen.S, src, sOff + 11 * ld);
+    FloatVector a12 = FloatVector.fromArray(Sixteen.S, src, sOff + 12 * ld);
+    FloatVector a13 = FloatVector.fromArray(Sixteen.S, src, sOff + 13 * ld);
+    FloatVector a14 = FloatVector.fromArray(Sixteen.S, src, sOff + 14 * ld);
+    FloatVector a15 = FloatVector.fromArray(Sixteen.S, src, sOff + 15 * ld);
+    FloatVector b0 = a0.blend(a8.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b8 = a0.rearrange(Sixteen.L8).blend(a8, Sixteen.M8);
+    FloatVector b1 = a1.blend(a9.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b9 = a1.rearrange(Sixteen.L8).blend(a9, Sixteen.M8);
+    FloatVector b2 = a2.blend(a10.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b10 = a2.rearrange(Sixteen.L8).blend(a10, Sixteen.M8);
+    FloatVector b3 = a3.blend(a11.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b11 = a3.rearrange(Sixteen.L8).blend(a11, Sixteen.M8);
+    FloatVector b4 = a4.blend(a12.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b12 = a4.rearrange(Sixteen.L8).blend(a12, Sixteen.M8);
+    FloatVector b5 = a5.blend(a13.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b13 = a5.rearrange(Sixteen.L8).blend(a13, Sixteen.M8);
+    FloatVector b6 = a6.blend(a14.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b14 = a6.rearrange(Sixteen.L8).blend(a14, Sixteen.M8);
+    FloatVector b7 = a7.blend(a15.rearrange(Sixteen.R8), Sixteen.M8);
+    FloatVector b15 = a7.rearrange(Sixteen.L8).blend(a15, Sixteen.M8);
+    FloatVector c0 = b0.blend(b4.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c4 = b0.rearrange(Sixteen.L4).blend(b4, Sixteen.M4);
+    FloatVector c1 = b1.blend(b5.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c5 = b1.rearrange(Sixteen.L4).blend(b5, Sixteen.M4);
+    FloatVector c2 = b2.blend(b6.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c6 = b2.rearrange(Sixteen.L4).blend(b6, Sixteen.M4);
+    FloatVector c3 = b3.blend(b7.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c7 = b3.rearrange(Sixteen.L4).blend(b7, Sixteen.M4);
+    FloatVector c8 = b8.blend(b12.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c12 = b8.rearrange(Sixteen.L4).blend(b12, Sixteen.M4);
+    FloatVector c9 = b9.blend(b13.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c13 = b9.rearrange(Sixteen.L4).blend(b13, Sixteen.M4);
+    FloatVector c10 = b10.blend(b14.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c14 = b10.rearrange(Sixteen.L4).blend(b14, Sixteen.M4);
+    FloatVector c11 = b11.blend(b15.rearrange(Sixteen.R4), Sixteen.M4);
+    FloatVector c15 = b11.rearrange(Sixteen.L4).blend(b15, Sixteen.M4);
+    FloatVector d0 = c0.blend(c2.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d2 = c0.rearrange(Sixteen.L2).blend(c2, Sixteen.M2);
+    FloatVector d1 = c1.blend(c3.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d3 = c1.rearrange(Sixteen.L2).blend(c3, Sixteen.M2);
+    FloatVector d4 = c4.blend(c6.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d6 = c4.rearrange(Sixteen.L2).blend(c6, Sixteen.M2);
+    FloatVector d5 = c5.blend(c7.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d7 = c5.rearrange(Sixteen.L2).blend(c7, Sixteen.M2);
+    FloatVector d8 = c8.blend(c10.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d10 = c8.rearrange(Sixteen.L2).blend(c10, Sixteen.M2);
+    FloatVector d9 = c9.blend(c11.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d11 = c9.rearrange(Sixteen.L2).blend(c11, Sixteen.M2);
+    FloatVector d12 = c12.blend(c14.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d14 = c12.rearrange(Sixteen.L2).blend(c14, Sixteen.M2);
+    FloatVector d13 = c13.blend(c15.rearrange(Sixteen.R2), Sixteen.M2);
+    FloatVector d15 = c13.rearrange(Sixteen.L2).blend(c15, Sixteen.M2);
+    FloatVector e0 = d0.blend(d1.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e1 = d0.rearrange(Sixteen.L1).blend(d1, Sixteen.M1);
+    FloatVector e2 = d2.blend(d3.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e3 = d2.rearrange(Sixteen.L1).blend(d3, Sixteen.M1);
+    FloatVector e4 = d4.blend(d5.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e5 = d4.rearrange(Sixteen.L1).blend(d5, Sixteen.M1);
+    FloatVector e6 = d6.blend(d7.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e7 = d6.rearrange(Sixteen.L1).blend(d7, Sixteen.M1);
+    FloatVector e8 = d8.blend(d9.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e9 = d8.rearrange(Sixteen.L1).blend(d9, Sixteen.M1);
+    FloatVector e10 = d10.blend(d11.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e11 = d10.rearrange(Sixteen.L1).blend(d11, Sixteen.M1);
+    FloatVector e12 = d12.blend(d13.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e13 = d12.rearrange(Sixteen.L1).blend(d13, Sixteen.M1);
+    FloatVector e14 = d14.blend(d15.rearrange(Sixteen.R1), Sixteen.M1);
+    FloatVector e15 = d14.rearrange(Sixteen.L1).blend(d15, Sixteen.M1);
+    e0.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 0 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 0])).intoArray(dst, dOff + 0 * ldd);
+    e1.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 1 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 1])).intoArray(dst, dOff + 1 * ldd);
+    e2.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 2 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 2])).intoArray(dst, dOff + 2 * ldd);
+    e3.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 3 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 3])).intoArray(dst, dOff + 3 * ldd);
+    e4.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 4 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 4])).intoArray(dst, dOff + 4 * ldd);
+    e5.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 5 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 5])).intoArray(dst, dOff + 5 * ldd);
+    e6.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 6 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 6])).intoArray(dst, dOff + 6 * ldd);
+    e7.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 7 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 7])).intoArray(dst, dOff + 7 * ldd);
+    e8.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 8 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 8])).intoArray(dst, dOff + 8 * ldd);
+    e9.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 9 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 9])).intoArray(dst, dOff + 9 * ldd);
+    e10.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 10 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 10])).intoArray(dst, dOff + 10 * ldd);
+    e11.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 11 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 11])).intoArray(dst, dOff + 11 * ldd);
+    e12.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 12 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 12])).intoArray(dst, dOff + 12 * ldd);
+    e13.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 13 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 13])).intoArray(dst, dOff + 13 * ldd);
+    e14.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 14 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 14])).intoArray(dst, dOff + 14 * ldd);
+    e15.add(accumulate ? FloatVector.fromArray(Sixteen.S, dst, dOff + 15 * ldd)
+        : FloatVector.broadcast(Sixteen.S, bias == null ? 0f : bias[bOff + 15])).intoArray(dst, dOff + 15 * ldd);
   }
 
   /**
@@ -320,38 +327,38 @@ final class VectorTranspose {
    * (column j of the block) at {@code dst[offs[oIdx + j] + dOff ..]}: rows may land anywhere.
    */
   static void toRows8(float[] src, int sOff, int ld, float[] dst, int[] offs, int oIdx, int dOff) {
-    FloatVector a0 = FloatVector.fromArray(S8, src, sOff + 0 * ld);
-    FloatVector a1 = FloatVector.fromArray(S8, src, sOff + 1 * ld);
-    FloatVector a2 = FloatVector.fromArray(S8, src, sOff + 2 * ld);
-    FloatVector a3 = FloatVector.fromArray(S8, src, sOff + 3 * ld);
-    FloatVector a4 = FloatVector.fromArray(S8, src, sOff + 4 * ld);
-    FloatVector a5 = FloatVector.fromArray(S8, src, sOff + 5 * ld);
-    FloatVector a6 = FloatVector.fromArray(S8, src, sOff + 6 * ld);
-    FloatVector a7 = FloatVector.fromArray(S8, src, sOff + 7 * ld);
-    FloatVector b0 = a0.blend(a4.rearrange(BR4), BM4);
-    FloatVector b4 = a0.rearrange(BL4).blend(a4, BM4);
-    FloatVector b1 = a1.blend(a5.rearrange(BR4), BM4);
-    FloatVector b5 = a1.rearrange(BL4).blend(a5, BM4);
-    FloatVector b2 = a2.blend(a6.rearrange(BR4), BM4);
-    FloatVector b6 = a2.rearrange(BL4).blend(a6, BM4);
-    FloatVector b3 = a3.blend(a7.rearrange(BR4), BM4);
-    FloatVector b7 = a3.rearrange(BL4).blend(a7, BM4);
-    FloatVector c0 = b0.blend(b2.rearrange(BR2), BM2);
-    FloatVector c2 = b0.rearrange(BL2).blend(b2, BM2);
-    FloatVector c1 = b1.blend(b3.rearrange(BR2), BM2);
-    FloatVector c3 = b1.rearrange(BL2).blend(b3, BM2);
-    FloatVector c4 = b4.blend(b6.rearrange(BR2), BM2);
-    FloatVector c6 = b4.rearrange(BL2).blend(b6, BM2);
-    FloatVector c5 = b5.blend(b7.rearrange(BR2), BM2);
-    FloatVector c7 = b5.rearrange(BL2).blend(b7, BM2);
-    FloatVector d0 = c0.blend(c1.rearrange(BR1), BM1);
-    FloatVector d1 = c0.rearrange(BL1).blend(c1, BM1);
-    FloatVector d2 = c2.blend(c3.rearrange(BR1), BM1);
-    FloatVector d3 = c2.rearrange(BL1).blend(c3, BM1);
-    FloatVector d4 = c4.blend(c5.rearrange(BR1), BM1);
-    FloatVector d5 = c4.rearrange(BL1).blend(c5, BM1);
-    FloatVector d6 = c6.blend(c7.rearrange(BR1), BM1);
-    FloatVector d7 = c6.rearrange(BL1).blend(c7, BM1);
+    FloatVector a0 = FloatVector.fromArray(Eight.S, src, sOff + 0 * ld);
+    FloatVector a1 = FloatVector.fromArray(Eight.S, src, sOff + 1 * ld);
+    FloatVector a2 = FloatVector.fromArray(Eight.S, src, sOff + 2 * ld);
+    FloatVector a3 = FloatVector.fromArray(Eight.S, src, sOff + 3 * ld);
+    FloatVector a4 = FloatVector.fromArray(Eight.S, src, sOff + 4 * ld);
+    FloatVector a5 = FloatVector.fromArray(Eight.S, src, sOff + 5 * ld);
+    FloatVector a6 = FloatVector.fromArray(Eight.S, src, sOff + 6 * ld);
+    FloatVector a7 = FloatVector.fromArray(Eight.S, src, sOff + 7 * ld);
+    FloatVector b0 = a0.blend(a4.rearrange(Eight.R4), Eight.M4);
+    FloatVector b4 = a0.rearrange(Eight.L4).blend(a4, Eight.M4);
+    FloatVector b1 = a1.blend(a5.rearrange(Eight.R4), Eight.M4);
+    FloatVector b5 = a1.rearrange(Eight.L4).blend(a5, Eight.M4);
+    FloatVector b2 = a2.blend(a6.rearrange(Eight.R4), Eight.M4);
+    FloatVector b6 = a2.rearrange(Eight.L4).blend(a6, Eight.M4);
+    FloatVector b3 = a3.blend(a7.rearrange(Eight.R4), Eight.M4);
+    FloatVector b7 = a3.rearrange(Eight.L4).blend(a7, Eight.M4);
+    FloatVector c0 = b0.blend(b2.rearrange(Eight.R2), Eight.M2);
+    FloatVector c2 = b0.rearrange(Eight.L2).blend(b2, Eight.M2);
+    FloatVector c1 = b1.blend(b3.rearrange(Eight.R2), Eight.M2);
+    FloatVector c3 = b1.rearrange(Eight.L2).blend(b3, Eight.M2);
+    FloatVector c4 = b4.blend(b6.rearrange(Eight.R2), Eight.M2);
+    FloatVector c6 = b4.rearrange(Eight.L2).blend(b6, Eight.M2);
+    FloatVector c5 = b5.blend(b7.rearrange(Eight.R2), Eight.M2);
+    FloatVector c7 = b5.rearrange(Eight.L2).blend(b7, Eight.M2);
+    FloatVector d0 = c0.blend(c1.rearrange(Eight.R1), Eight.M1);
+    FloatVector d1 = c0.rearrange(Eight.L1).blend(c1, Eight.M1);
+    FloatVector d2 = c2.blend(c3.rearrange(Eight.R1), Eight.M1);
+    FloatVector d3 = c2.rearrange(Eight.L1).blend(c3, Eight.M1);
+    FloatVector d4 = c4.blend(c5.rearrange(Eight.R1), Eight.M1);
+    FloatVector d5 = c4.rearrange(Eight.L1).blend(c5, Eight.M1);
+    FloatVector d6 = c6.blend(c7.rearrange(Eight.R1), Eight.M1);
+    FloatVector d7 = c6.rearrange(Eight.L1).blend(c7, Eight.M1);
     d0.intoArray(dst, offs[oIdx + 0] + dOff);
     d1.intoArray(dst, offs[oIdx + 1] + dOff);
     d2.intoArray(dst, offs[oIdx + 2] + dOff);
@@ -369,53 +376,53 @@ final class VectorTranspose {
    */
   static void toRowsAdding8(float[] src, int sOff, int ld, float[] dst, int dOff, int ldd, float[] bias,
       int bOff, boolean accumulate) {
-    FloatVector a0 = FloatVector.fromArray(S8, src, sOff + 0 * ld);
-    FloatVector a1 = FloatVector.fromArray(S8, src, sOff + 1 * ld);
-    FloatVector a2 = FloatVector.fromArray(S8, src, sOff + 2 * ld);
-    FloatVector a3 = FloatVector.fromArray(S8, src, sOff + 3 * ld);
-    FloatVector a4 = FloatVector.fromArray(S8, src, sOff + 4 * ld);
-    FloatVector a5 = FloatVector.fromArray(S8, src, sOff + 5 * ld);
-    FloatVector a6 = FloatVector.fromArray(S8, src, sOff + 6 * ld);
-    FloatVector a7 = FloatVector.fromArray(S8, src, sOff + 7 * ld);
-    FloatVector b0 = a0.blend(a4.rearrange(BR4), BM4);
-    FloatVector b4 = a0.rearrange(BL4).blend(a4, BM4);
-    FloatVector b1 = a1.blend(a5.rearrange(BR4), BM4);
-    FloatVector b5 = a1.rearrange(BL4).blend(a5, BM4);
-    FloatVector b2 = a2.blend(a6.rearrange(BR4), BM4);
-    FloatVector b6 = a2.rearrange(BL4).blend(a6, BM4);
-    FloatVector b3 = a3.blend(a7.rearrange(BR4), BM4);
-    FloatVector b7 = a3.rearrange(BL4).blend(a7, BM4);
-    FloatVector c0 = b0.blend(b2.rearrange(BR2), BM2);
-    FloatVector c2 = b0.rearrange(BL2).blend(b2, BM2);
-    FloatVector c1 = b1.blend(b3.rearrange(BR2), BM2);
-    FloatVector c3 = b1.rearrange(BL2).blend(b3, BM2);
-    FloatVector c4 = b4.blend(b6.rearrange(BR2), BM2);
-    FloatVector c6 = b4.rearrange(BL2).blend(b6, BM2);
-    FloatVector c5 = b5.blend(b7.rearrange(BR2), BM2);
-    FloatVector c7 = b5.rearrange(BL2).blend(b7, BM2);
-    FloatVector d0 = c0.blend(c1.rearrange(BR1), BM1);
-    FloatVector d1 = c0.rearrange(BL1).blend(c1, BM1);
-    FloatVector d2 = c2.blend(c3.rearrange(BR1), BM1);
-    FloatVector d3 = c2.rearrange(BL1).blend(c3, BM1);
-    FloatVector d4 = c4.blend(c5.rearrange(BR1), BM1);
-    FloatVector d5 = c4.rearrange(BL1).blend(c5, BM1);
-    FloatVector d6 = c6.blend(c7.rearrange(BR1), BM1);
-    FloatVector d7 = c6.rearrange(BL1).blend(c7, BM1);
-    d0.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 0 * ldd)
-        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 0])).intoArray(dst, dOff + 0 * ldd);
-    d1.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 1 * ldd)
-        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 1])).intoArray(dst, dOff + 1 * ldd);
-    d2.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 2 * ldd)
-        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 2])).intoArray(dst, dOff + 2 * ldd);
-    d3.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 3 * ldd)
-        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 3])).intoArray(dst, dOff + 3 * ldd);
-    d4.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 4 * ldd)
-        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 4])).intoArray(dst, dOff + 4 * ldd);
-    d5.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 5 * ldd)
-        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 5])).intoArray(dst, dOff + 5 * ldd);
-    d6.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 6 * ldd)
-        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 6])).intoArray(dst, dOff + 6 * ldd);
-    d7.add(accumulate ? FloatVector.fromArray(S8, dst, dOff + 7 * ldd)
-        : FloatVector.broadcast(S8, bias == null ? 0f : bias[bOff + 7])).intoArray(dst, dOff + 7 * ldd);
+    FloatVector a0 = FloatVector.fromArray(Eight.S, src, sOff + 0 * ld);
+    FloatVector a1 = FloatVector.fromArray(Eight.S, src, sOff + 1 * ld);
+    FloatVector a2 = FloatVector.fromArray(Eight.S, src, sOff + 2 * ld);
+    FloatVector a3 = FloatVector.fromArray(Eight.S, src, sOff + 3 * ld);
+    FloatVector a4 = FloatVector.fromArray(Eight.S, src, sOff + 4 * ld);
+    FloatVector a5 = FloatVector.fromArray(Eight.S, src, sOff + 5 * ld);
+    FloatVector a6 = FloatVector.fromArray(Eight.S, src, sOff + 6 * ld);
+    FloatVector a7 = FloatVector.fromArray(Eight.S, src, sOff + 7 * ld);
+    FloatVector b0 = a0.blend(a4.rearrange(Eight.R4), Eight.M4);
+    FloatVector b4 = a0.rearrange(Eight.L4).blend(a4, Eight.M4);
+    FloatVector b1 = a1.blend(a5.rearrange(Eight.R4), Eight.M4);
+    FloatVector b5 = a1.rearrange(Eight.L4).blend(a5, Eight.M4);
+    FloatVector b2 = a2.blend(a6.rearrange(Eight.R4), Eight.M4);
+    FloatVector b6 = a2.rearrange(Eight.L4).blend(a6, Eight.M4);
+    FloatVector b3 = a3.blend(a7.rearrange(Eight.R4), Eight.M4);
+    FloatVector b7 = a3.rearrange(Eight.L4).blend(a7, Eight.M4);
+    FloatVector c0 = b0.blend(b2.rearrange(Eight.R2), Eight.M2);
+    FloatVector c2 = b0.rearrange(Eight.L2).blend(b2, Eight.M2);
+    FloatVector c1 = b1.blend(b3.rearrange(Eight.R2), Eight.M2);
+    FloatVector c3 = b1.rearrange(Eight.L2).blend(b3, Eight.M2);
+    FloatVector c4 = b4.blend(b6.rearrange(Eight.R2), Eight.M2);
+    FloatVector c6 = b4.rearrange(Eight.L2).blend(b6, Eight.M2);
+    FloatVector c5 = b5.blend(b7.rearrange(Eight.R2), Eight.M2);
+    FloatVector c7 = b5.rearrange(Eight.L2).blend(b7, Eight.M2);
+    FloatVector d0 = c0.blend(c1.rearrange(Eight.R1), Eight.M1);
+    FloatVector d1 = c0.rearrange(Eight.L1).blend(c1, Eight.M1);
+    FloatVector d2 = c2.blend(c3.rearrange(Eight.R1), Eight.M1);
+    FloatVector d3 = c2.rearrange(Eight.L1).blend(c3, Eight.M1);
+    FloatVector d4 = c4.blend(c5.rearrange(Eight.R1), Eight.M1);
+    FloatVector d5 = c4.rearrange(Eight.L1).blend(c5, Eight.M1);
+    FloatVector d6 = c6.blend(c7.rearrange(Eight.R1), Eight.M1);
+    FloatVector d7 = c6.rearrange(Eight.L1).blend(c7, Eight.M1);
+    d0.add(accumulate ? FloatVector.fromArray(Eight.S, dst, dOff + 0 * ldd)
+        : FloatVector.broadcast(Eight.S, bias == null ? 0f : bias[bOff + 0])).intoArray(dst, dOff + 0 * ldd);
+    d1.add(accumulate ? FloatVector.fromArray(Eight.S, dst, dOff + 1 * ldd)
+        : FloatVector.broadcast(Eight.S, bias == null ? 0f : bias[bOff + 1])).intoArray(dst, dOff + 1 * ldd);
+    d2.add(accumulate ? FloatVector.fromArray(Eight.S, dst, dOff + 2 * ldd)
+        : FloatVector.broadcast(Eight.S, bias == null ? 0f : bias[bOff + 2])).intoArray(dst, dOff + 2 * ldd);
+    d3.add(accumulate ? FloatVector.fromArray(Eight.S, dst, dOff + 3 * ldd)
+        : FloatVector.broadcast(Eight.S, bias == null ? 0f : bias[bOff + 3])).intoArray(dst, dOff + 3 * ldd);
+    d4.add(accumulate ? FloatVector.fromArray(Eight.S, dst, dOff + 4 * ldd)
+        : FloatVector.broadcast(Eight.S, bias == null ? 0f : bias[bOff + 4])).intoArray(dst, dOff + 4 * ldd);
+    d5.add(accumulate ? FloatVector.fromArray(Eight.S, dst, dOff + 5 * ldd)
+        : FloatVector.broadcast(Eight.S, bias == null ? 0f : bias[bOff + 5])).intoArray(dst, dOff + 5 * ldd);
+    d6.add(accumulate ? FloatVector.fromArray(Eight.S, dst, dOff + 6 * ldd)
+        : FloatVector.broadcast(Eight.S, bias == null ? 0f : bias[bOff + 6])).intoArray(dst, dOff + 6 * ldd);
+    d7.add(accumulate ? FloatVector.fromArray(Eight.S, dst, dOff + 7 * ldd)
+        : FloatVector.broadcast(Eight.S, bias == null ? 0f : bias[bOff + 7])).intoArray(dst, dOff + 7 * ldd);
   }
 }
