@@ -34,14 +34,6 @@ class ShiftedPlaneGradTest {
     return a;
   }
 
-  private static float[] abs(float[] a) {
-    float[] b = new float[a.length];
-    for (int i = 0; i < a.length; i++) {
-      b[i] = Math.abs(a[i]);
-    }
-    return b;
-  }
-
   @Test
   void matchesScalarTwin() {
     assumeTrue(Backend.VECTOR, "Vector API kernels");
@@ -62,11 +54,11 @@ class ShiftedPlaneGradTest {
       ShiftedPlaneGrad.backwardWeights(dW, dwOff, dB, dbOff, dOut, in, s, ws);
       ScalarConv2d.backwardWeights(refW, dwOff, refB, dbOff, dOut, in, s, null);
       // sums of |terms|, plus the starting values
-      float[] magW = abs(refW.clone());
-      float[] magB = abs(refB.clone());
+      float[] magW = ConvChecks.abs(refW);
+      float[] magB = ConvChecks.abs(refB);
       float[] zeroW = new float[magW.length];
       float[] zeroB = new float[magB.length];
-      ScalarConv2d.backwardWeights(zeroW, dwOff, zeroB, dbOff, abs(dOut), abs(in), s, null);
+      ScalarConv2d.backwardWeights(zeroW, dwOff, zeroB, dbOff, ConvChecks.abs(dOut), ConvChecks.abs(in), s, null);
       for (int i = 0; i < magW.length; i++) {
         magW[i] += zeroW[i];
       }
@@ -91,7 +83,7 @@ class ShiftedPlaneGradTest {
     ShiftedPlaneGrad.backwardWeights(dW, 2, null, 0, dOut, in, s, new float[(int) ShiftedPlaneGrad.workspaceSize(s)]);
     ScalarConv2d.backwardWeights(ref, 2, null, 0, dOut, in, s, null);
     float[] mag = new float[ref.length];
-    ScalarConv2d.backwardWeights(mag, 2, null, 0, abs(dOut), abs(in), s, null);
+    ScalarConv2d.backwardWeights(mag, 2, null, 0, ConvChecks.abs(dOut), ConvChecks.abs(in), s, null);
     ConvChecks.termBound(ref, dW, mag, 1e-5, "dW without bias");
     assertTrue(dW[0] == 0 && dW[1] == 0 && dW[dW.length - 1] == 0 && dW[dW.length - 2] == 0, "slots outside dW");
   }
