@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
  * only real output positions. {@link #applies} decides; {@link ScalarConv2d} is the twin the tests
  * compare against.
  *
- * <p>For each input channel c and kernel column s the padded input is copied into a plane of rows
+ * <p>For each input channel c and kernel column s the input is copied into a zero-padded plane of rows
  * as wide as the OUTPUT: {@code X[c, s][y * Q + x] = in_padded[c, y, x + s]}. The output position
  * {@code j = p * Q + q} (NCHW order) of tap (c, r, s) then reads {@code X[c, s][j + r * Q]}: every
  * tap is one contiguous run of X, shifted, and consecutive j are consecutive output positions with
@@ -59,15 +59,10 @@ final class ShiftedPlaneConv {
     return (Math.max(rows, reach) + L - 1) / L * L;
   }
 
-  private static int paddedSize(ConvShape sh) {
-    return (sh.h() + 2 * sh.padH()) * (sh.w() + 2 * sh.padW());
-  }
-
-  /** Workspace floats: packed weights, padded planes, shifted planes, staging. */
+  /** Workspace floats: packed weights, shifted planes, staging. */
   static long workspaceSize(ConvShape sh) {
     long kp = (sh.k() + KB - 1) / KB * KB;
-    return kp * sh.c() * sh.r() * sh.s() + (long) sh.c() * paddedSize(sh) + L
-        + (long) sh.c() * sh.s() * shiftedSize(sh) + L + (long) KB * jTotal(sh);
+    return kp * sh.c() * sh.r() * sh.s() + (long) sh.c() * sh.s() * shiftedSize(sh) + L + (long) KB * jTotal(sh);
   }
 
   // in is (N, C, H, W), weight (K, C, R, S) at wOff, bias (K) at bOff or null; overwrites out (N, K, P, Q).
@@ -79,16 +74,12 @@ final class ShiftedPlaneConv {
     final int s = sh.s();
     final int q = sh.q();
     final int pq = sh.p() * q;
-    final int hp = sh.h() + 2 * sh.padH();
-    final int wp = sh.w() + 2 * sh.padW();
     final int taps = c * r * s;
     final int kp = (k + KB - 1) / KB * KB;
     final int jTot = jTotal(sh);
     final int xs = shiftedSize(sh);
-    final int padded = paddedSize(sh);
-    // workspace: weights (K / 2, C, R, S, 2) | padded planes (+ L) | shifted planes (C, S) (+ L) | staging (2, jTot)
-    final int padOff = kp * taps;
-    final int xOff = padOff + c * padded + L;
+    // workspace: weights (K / 2, C, R, S, 2) | shifted planes (C, S) (+ L) | staging (2, jTot)
+    final int xOff = kp * taps;
     final int stOff = xOff + c * s * xs + L;
     for (int kk = 0; kk < kp; kk++) {
       for (int t = 0; t < taps; t++) {
@@ -96,24 +87,10 @@ final class ShiftedPlaneConv {
       }
     }
     // zero borders and slack once: the copies below write only the image's own positions
-    Arrays.fill(ws, padOff, stOff, 0f);
+    Arrays.fill(ws, xOff, stOff, 0f);
     final int chw = c * sh.h() * sh.w();
-    final int rowVectors = (q + L - 1) / L;
     for (int img = 0; img < sh.n(); img++) {
-      DirectConv.toPlanes(in, img * chw, c, sh.h(), sh.w(), ws, padOff, padded, wp, sh.padH(), sh.padW());
-      // X[c, s][y*q + x] = padded[c, y, x + s]; whole vectors, rows in order, so a vector running past a
-      // row's end writes the start of the next row before that row is copied (or the plane's slack)
-      for (int ch = 0; ch < c; ch++) {
-        for (int ss = 0; ss < s; ss++) {
-          int src = padOff + ch * padded + ss;
-          int dst = xOff + (ch * s + ss) * xs;
-          for (int y = 0; y < hp; y++) {
-            for (int v = 0; v < rowVectors; v++) {
-              FloatVector.fromArray(SPECIES, ws, src + y * wp + v * L).intoArray(ws, dst + y * q + v * L);
-            }
-          }
-        }
-      }
+      toShiftedPlanes(in, img * chw, sh, ws, xOff, xs);
       for (int kb = 0; kb < kp; kb += KB) {
         int wBase = kb * taps;
         int wEnd = wBase + taps * KB;
@@ -123,6 +100,30 @@ final class ShiftedPlaneConv {
         for (int kk = kb; kk < Math.min(k, kb + KB); kk++) {
           float b = bias == null ? 0f : bias[bOff + kk];
           copyOut(ws, stOff + (kk - kb) * jTot, out, (img * k + kk) * pq, pq, b);
+        }
+      }
+    }
+  }
+
+  // X[ch, ss][y * q + x] = in[ch, y - padH, x + ss - padW] where that is inside the image, plane (ch, ss) at
+  // ws[xOff + (ch * S + ss) * planeStride]; the other positions are never written (the caller zeroes them
+  // once per call). One copy per (ch, ss, image row). Shared with ShiftedPlaneGrad.
+  static void toShiftedPlanes(float[] in, int inOff, ConvShape sh, float[] ws, int xOff, int planeStride) {
+    final int h = sh.h();
+    final int w = sh.w();
+    final int q = sh.q();
+    for (int ch = 0; ch < sh.c(); ch++) {
+      for (int ss = 0; ss < sh.s(); ss++) {
+        // output columns x whose input column x + ss - padW lies in [0, w)
+        int x0 = Math.max(0, sh.padW() - ss);
+        int x1 = Math.min(q, w + sh.padW() - ss);
+        if (x1 <= x0) {
+          continue;
+        }
+        int dst = xOff + (ch * sh.s() + ss) * planeStride + sh.padH() * q + x0;
+        int src = inOff + ch * h * w + x0 + ss - sh.padW();
+        for (int y = 0; y < h; y++) {
+          System.arraycopy(in, src + y * w, ws, dst + y * q, x1 - x0);
         }
       }
     }

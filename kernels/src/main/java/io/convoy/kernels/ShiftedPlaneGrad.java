@@ -94,7 +94,7 @@ final class ShiftedPlaneGrad {
     Arrays.fill(ws, 0, sumOff + blocks * BLOCK_SUMS, 0f);
     final int chw = c * sh.h() * sh.w();
     for (int img = 0; img < sh.n(); img++) {
-      toShiftedPlanes(in, img * chw, sh, ws, plane);
+      ShiftedPlaneConv.toShiftedPlanes(in, img * chw, sh, ws, 0, plane);
       for (int b = 0; b < blocks; b++) {
         int k0 = b * KB;
         int k1 = Math.min(k - 1, k0 + 1);
@@ -215,28 +215,5 @@ final class ShiftedPlaneGrad {
       sum += a[off + i];
     }
     return sum;
-  }
-
-  // X[ch, ss][y * q + x] = in[ch, y - padH, x + ss - padW] where that is inside the image; the other
-  // positions are never written (zero since the caller's fill). One copy per (ch, ss, image row).
-  private static void toShiftedPlanes(float[] in, int inOff, ConvShape sh, float[] ws, int plane) {
-    final int h = sh.h();
-    final int w = sh.w();
-    final int q = sh.q();
-    for (int ch = 0; ch < sh.c(); ch++) {
-      for (int ss = 0; ss < sh.s(); ss++) {
-        // output columns x whose input column x + ss - padW lies in [0, w)
-        int x0 = Math.max(0, sh.padW() - ss);
-        int x1 = Math.min(q, w + sh.padW() - ss);
-        if (x1 <= x0) {
-          continue;
-        }
-        int dst = (ch * sh.s() + ss) * plane + sh.padH() * q + x0;
-        int src = inOff + ch * h * w + x0 + ss - sh.padW();
-        for (int y = 0; y < h; y++) {
-          System.arraycopy(in, src + y * w, ws, dst + y * q, x1 - x0);
-        }
-      }
-    }
   }
 }
