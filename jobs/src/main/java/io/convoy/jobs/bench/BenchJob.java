@@ -341,29 +341,26 @@ public final class BenchJob {
     Map<String, Object> j = new LinkedHashMap<>();
     boolean peer = peers.has(Peers.TORCH);
     for (String model : s.layerModels()) {
-      ModelSpec spec = model.equals("lenet5") ? ModelSpec.lenet5() : ModelSpec.referenceCnn();
       String prefix = model.equals("lenet5") ? "lenet5" : "refcnn";
       Map<Integer, LayerProbe.ModelTimes> convoy = new LinkedHashMap<>();
       Map<Integer, Map<String, Map<String, double[]>>> torch = new LinkedHashMap<>();
       Map<Integer, double[]> torchStep = new LinkedHashMap<>();
-      try (Timing timing = new Timing(s.layerRounds(), s.layerSeconds(), s.warmUpSeconds())) {
-        for (int t : s.threads()) {
-          convoy.put(t, LayerProbe.measure(model, spec, s.layerBatch(), t, timing));
-          if (peer) {
-            Map<String, Map<String, double[]>> byLayer = new LinkedHashMap<>();
-            for (Map<String, Object> r : peers.run("layers-" + prefix + "-torch-" + t + "t", "torch_peer.py",
-                List.of("layers", "--model", model, "--threads", "" + t, "--batch", "" + s.layerBatch(), "--rounds",
-                    "" + s.layerRounds(), "--seconds", "" + s.layerSeconds(), "--warm-up", "" + s.warmUpSeconds()), t)) {
-              double[] ms = {((Number) r.get("ms")).doubleValue(), ((Number) r.get("cpu_ms")).doubleValue()};
-              if ("layer".equals(r.get("what"))) {
-                byLayer.computeIfAbsent((String) r.get("layer"), k -> new LinkedHashMap<>()).put((String) r.get("pass"),
-                    ms);
-              } else if ("step".equals(r.get("what"))) {
-                torchStep.put(t, ms);
-              }
+      for (int t : s.threads()) {
+        convoy.put(t, convoyLayers(model, prefix, t));
+        if (peer) {
+          Map<String, Map<String, double[]>> byLayer = new LinkedHashMap<>();
+          for (Map<String, Object> r : peers.run("layers-" + prefix + "-torch-" + t + "t", "torch_peer.py",
+              List.of("layers", "--model", model, "--threads", "" + t, "--batch", "" + s.layerBatch(), "--rounds",
+                  "" + s.layerRounds(), "--seconds", "" + s.layerSeconds(), "--warm-up", "" + s.warmUpSeconds()), t)) {
+            double[] ms = {((Number) r.get("ms")).doubleValue(), ((Number) r.get("cpu_ms")).doubleValue()};
+            if ("layer".equals(r.get("what"))) {
+              byLayer.computeIfAbsent((String) r.get("layer"), k -> new LinkedHashMap<>()).put((String) r.get("pass"),
+                  ms);
+            } else if ("step".equals(r.get("what"))) {
+              torchStep.put(t, ms);
             }
-            torch.put(t, byLayer);
           }
+          torch.put(t, byLayer);
         }
       }
       List<String> head = new ArrayList<>(List.of("layer", "kind", "Convoy 1t f / d / w ms"));
@@ -456,6 +453,21 @@ public final class BenchJob {
     }
     j.put("convoy_2_threads", "each thread runs the layer on its own half of the batch (as two Spark tasks)");
     json.put("layers", j);
+  }
+
+  /** Convoy's layer timings of one model at {@code t} threads, measured in a JVM of their own (see LayerProbe). */
+  private LayerProbe.ModelTimes convoyLayers(String model, String prefix, int t) throws IOException {
+    out.println("  timing Convoy's " + model + " layers, " + t + " thread(s), in a new JVM (load " + load() + ")");
+    out.flush();
+    List<String> args = List.of(model, "" + s.layerBatch(), "" + t, "" + s.layerRounds(), "" + s.layerSeconds(),
+        "" + s.warmUpSeconds());
+    ChildProcess.Result r = ChildProcess.run("layers-" + prefix + "-convoy-" + t + "t",
+        ChildProcess.javaCommand(LayerProbe.class.getName(), args), Map.of(), logs, s.childTimeoutMinutes());
+    if (!r.ok()) {
+      throw new IllegalStateException("timing Convoy's " + model + " layers at " + t + " thread(s) failed with exit"
+          + " code " + r.exitCode() + ": " + r.stderrTail(5) + " [log: " + r.stderr() + "]");
+    }
+    return LayerProbe.fromRecords(model, t, s.layerBatch(), Peers.records(r));
   }
 
   private static double pick(int threads, double wall, double cpu) {

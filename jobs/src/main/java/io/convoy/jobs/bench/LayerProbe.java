@@ -36,7 +36,7 @@ import java.util.Random;
  * Flatten is a view and costs nothing. With 2 threads each thread runs the layer on its own half of the
  * batch with its own arrays, as two Spark tasks split the data.
  */
-final class LayerProbe {
+public final class LayerProbe {
   static final String FORWARD = "forward";
   static final String BACKWARD_DATA = "backward-data";
   static final String BACKWARD_WEIGHTS = "backward-weights";
@@ -59,6 +59,76 @@ final class LayerProbe {
   record ModelTimes(String model, int threads, int batch, List<LayerTimes> layers, Timing.Ms step) {}
 
   private LayerProbe() {}
+
+  /**
+   * Child JVM of the benchmark's layers section: times one model at one thread count and prints one JSON
+   * line per pass, {@code {"what":"layer","layer":..,"kind":..,"pass":..,"ms":..,"cpu_ms":..}}, then
+   * {@code {"what":"step","ms":..,"cpu_ms":..}}: the records the PyTorch peer prints. Each model and thread
+   * count gets a JVM of its own, as a training job has: HotSpot's C2 on JDK 17 compiled some Vector API
+   * kernels with boxed vectors (several times slower, allocating) in a JVM that had already compiled the
+   * other network's kernels and the SGEMM section's, so one long-lived JVM measured its own history.
+   *
+   * <p>Arguments: {@code <model> <batch> <threads> <rounds> <seconds per round> <warm-up seconds>}.
+   */
+  public static void main(String[] args) throws Exception {
+    if (args.length != 6) {
+      System.err.println("usage: LayerProbe <model> <batch> <threads> <rounds> <seconds> <warm-up seconds>");
+      System.exit(2);
+    }
+    String model = args[0];
+    ModelTimes m;
+    try (Timing timing = new Timing(Integer.parseInt(args[3]), Double.parseDouble(args[4]),
+        Double.parseDouble(args[5]))) {
+      m = measure(model, spec(model), Integer.parseInt(args[1]), Integer.parseInt(args[2]), timing);
+    }
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (LayerTimes lt : m.layers()) {
+      for (Map.Entry<String, Timing.Ms> e : lt.passes().entrySet()) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("what", "layer");
+        r.put("layer", lt.layer());
+        r.put("kind", lt.kind());
+        r.put("pass", e.getKey());
+        r.put("ms", e.getValue().wall());
+        r.put("cpu_ms", e.getValue().cpu());
+        System.out.println(json.writeValueAsString(r));
+      }
+    }
+    System.out.println(json.writeValueAsString(Map.of("what", "step", "ms", m.step().wall(),
+        "cpu_ms", m.step().cpu())));
+    System.out.flush();
+  }
+
+  /** The model a layers-section name stands for: {@code reference-cnn} or {@code lenet5}. */
+  static ModelSpec spec(String model) {
+    return switch (model) {
+      case "reference-cnn" -> ModelSpec.referenceCnn();
+      case "lenet5" -> ModelSpec.lenet5();
+      default -> throw new IllegalArgumentException("bench.layers.models: expected reference-cnn or lenet5, got "
+          + model);
+    };
+  }
+
+  /** The {@link ModelTimes} from the records {@link #main} printed, in their order. */
+  static ModelTimes fromRecords(String model, int threads, int batch, List<Map<String, Object>> records) {
+    Map<String, LayerTimes> layers = new LinkedHashMap<>();
+    Timing.Ms step = null;
+    for (Map<String, Object> r : records) {
+      Timing.Ms ms = new Timing.Ms(((Number) r.get("ms")).doubleValue(), ((Number) r.get("cpu_ms")).doubleValue());
+      if ("layer".equals(r.get("what"))) {
+        String name = (String) r.get("layer");
+        layers.computeIfAbsent(name, k -> new LayerTimes(name, (String) r.get("kind"), new LinkedHashMap<>()))
+            .passes().put((String) r.get("pass"), ms);
+      } else if ("step".equals(r.get("what"))) {
+        step = ms;
+      }
+    }
+    if (layers.isEmpty() || step == null) {
+      throw new IllegalStateException("the layer timings of " + model + " at " + threads + " thread(s) are incomplete: "
+          + records.size() + " records, " + layers.size() + " layers, step " + (step == null ? "missing" : "present"));
+    }
+    return new ModelTimes(model, threads, batch, new ArrayList<>(layers.values()), step);
+  }
 
   /** Times every layer of {@code model} and its whole step at {@code threads} (1 or 2). */
   static ModelTimes measure(String name, ModelSpec model, int batch, int threads, Timing timing) {

@@ -81,6 +81,8 @@ class BenchJobTest {
     assertTrue(conv2.get("convoy_1t").get("backward-data").get("cpu_ms").asDouble() > 0);
     assertFalse(j.get("layers").get("lenet5").get("layers").get(0).get("convoy_1t").has("backward-data"),
         "the first layer has no backward-data pass");
+    assertTrue(Files.readString(file.getParent().resolve("logs/layers-lenet5-convoy-1t.stdout"))
+        .contains("\"layer\":\"conv2\""), "the layers were timed in a JVM of their own, which logged its records");
     JsonNode train = j.get("train").get("runs").get(0);
     assertEquals("local1_averaging", train.get("run").asText());
     assertTrue(train.get("images_per_second").asDouble() > 0);
