@@ -28,7 +28,7 @@ cp="$here/$target/test-classes:$here/$target/classes:$(cat "$here/$target/bench.
 if [[ "${1:-}" == --cpu-time ]]; then
   shift
   echo "java: $("$java_bin" -version 2>&1 | head -1)"
-  exec "$java_bin" --add-modules=jdk.incubator.vector -cp "$cp" \
+  exec "$java_bin" --add-modules=jdk.incubator.vector -XX:PerMethodTrapLimit=100000 -cp "$cp" \
       io.convoy.kernels.bench.GemmCpuTimeProbe "$@"
 fi
 

@@ -26,7 +26,7 @@ final class Processes implements AutoCloseable {
 
   static List<String> jvmFlags() {
     String flags = System.getProperty("convoy.jvm.flags",
-        "--add-modules=jdk.incubator.vector --add-opens=java.base/java.nio=ALL-UNNAMED");
+        "-XX:PerMethodTrapLimit=100000 --add-modules=jdk.incubator.vector --add-opens=java.base/java.nio=ALL-UNNAMED");
     return Arrays.asList(flags.trim().split("\\s+"));
   }
 
