@@ -4,6 +4,8 @@ import static io.convoy.kernels.VectorOps.checkLength;
 import static io.convoy.kernels.VectorOps.checkRange;
 import static io.convoy.kernels.VectorOps.checkSize;
 
+import java.util.Arrays;
+
 /**
  * Bias add and its gradient, per channel of an NCHW tensor or per column of a (rows, cols) matrix.
  * Activation arrays start at index 0; the bias and its gradient are slices of the flat parameter
@@ -39,13 +41,30 @@ public final class Bias {
     String where = "Bias.backwardChannels";
     checkLength(where, "dOut", dOut, checkNchw(where, n, c, hw));
     checkRange(where, "dBias", dBias, dbOff, c);
-    for (int ch = 0; ch < c; ch++) {
-      double s = 0;
-      for (int i = 0; i < n; i++) {
-        s += VectorOps.sum(dOut, (i * c + ch) * hw, hw);
+    // per (image, channel) plane a vector sum in double, added up per channel in double in image order; image
+    // by image, so dOut is read front to back: channel by channel over all images (planes c * hw floats
+    // apart) took 0.62 ms instead of 0.21 on the reference CNN's conv2 gradient (BiasOrderProbe)
+    double[] sums = channelSums(c);
+    for (int i = 0; i < n; i++) {
+      for (int ch = 0; ch < c; ch++) {
+        sums[ch] += VectorOps.sum(dOut, (i * c + ch) * hw, hw);
       }
-      dBias[dbOff + ch] += (float) s;
     }
+    for (int ch = 0; ch < c; ch++) {
+      dBias[dbOff + ch] += (float) sums[ch];
+    }
+  }
+
+  private static final ThreadLocal<double[][]> CHANNEL_SUMS = ThreadLocal.withInitial(() -> new double[1][0]);
+
+  /** This thread's first {@code c} sums, zeroed; the array grows once to the largest c, not per call. */
+  private static double[] channelSums(int c) {
+    double[][] holder = CHANNEL_SUMS.get();
+    if (holder[0].length < c) {
+      holder[0] = new double[c];
+    }
+    Arrays.fill(holder[0], 0, c, 0.0);
+    return holder[0];
   }
 
   /** dOut is (rows, cols), dBias is (cols) at dbOff: {@code dBias += sum over rows of dOut}. */

@@ -181,14 +181,7 @@ public final class Conv2d {
       }
     }
     if (dBias != null) {
-      // per (image, channel) plane a vector sum in double, as Bias.backwardChannels
-      for (int j = 0; j < k; j++) {
-        double sum = 0.0;
-        for (int n = 0; n < s.n(); n++) {
-          sum += VectorOps.sum(dOut, (n * k + j) * pq, pq);
-        }
-        dBias[dbOff + j] += (float) sum;
-      }
+      Bias.backwardChannels(dBias, dbOff, dOut, s.n(), k, pq);
     }
   }
 

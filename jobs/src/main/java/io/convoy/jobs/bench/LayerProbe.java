@@ -64,9 +64,9 @@ public final class LayerProbe {
    * Child JVM of the benchmark's layers section: times one model at one thread count and prints one JSON
    * line per pass, {@code {"what":"layer","layer":..,"kind":..,"pass":..,"ms":..,"cpu_ms":..}}, then
    * {@code {"what":"step","ms":..,"cpu_ms":..}}: the records the PyTorch peer prints. Each model and thread
-   * count gets a JVM of its own, as a training job has: HotSpot's C2 on JDK 17 compiled some Vector API
-   * kernels with boxed vectors (several times slower, allocating) in a JVM that had already compiled the
-   * other network's kernels and the SGEMM section's, so one long-lived JVM measured its own history.
+   * count gets a JVM of its own, as a training job has and as the peer runs in a process of its own, so that
+   * what C2 compiles for one network does not depend on what the JVM ran before (the profiles and traps that
+   * the other network's and the SGEMM section's warm-ups left; docs/design.md, "The JIT and the kernels").
    *
    * <p>Arguments: {@code <model> <batch> <threads> <rounds> <seconds per round> <warm-up seconds>}.
    */
