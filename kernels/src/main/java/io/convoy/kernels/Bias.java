@@ -43,7 +43,7 @@ public final class Bias {
     checkRange(where, "dBias", dBias, dbOff, c);
     // per (image, channel) plane a vector sum in double, added up per channel in double in image order; image
     // by image, so dOut is read front to back: channel by channel over all images (planes c * hw floats
-    // apart) took 0.62 ms instead of 0.21 on the reference CNN's conv2 gradient (BiasOrderProbe)
+    // apart) took 0.59 ms instead of 0.19 on the reference CNN's conv2 gradient (BiasOrderProbe)
     double[] sums = channelSums(c);
     for (int i = 0; i < n; i++) {
       for (int ch = 0; ch < c; ch++) {
@@ -55,16 +55,17 @@ public final class Bias {
     }
   }
 
-  private static final ThreadLocal<double[][]> CHANNEL_SUMS = ThreadLocal.withInitial(() -> new double[1][0]);
+  private static final ThreadLocal<double[]> CHANNEL_SUMS = new ThreadLocal<>();
 
   /** This thread's first {@code c} sums, zeroed; the array grows once to the largest c, not per call. */
   private static double[] channelSums(int c) {
-    double[][] holder = CHANNEL_SUMS.get();
-    if (holder[0].length < c) {
-      holder[0] = new double[c];
+    double[] sums = CHANNEL_SUMS.get();
+    if (sums == null || sums.length < c) {
+      sums = new double[c];
+      CHANNEL_SUMS.set(sums);
     }
-    Arrays.fill(holder[0], 0, c, 0.0);
-    return holder[0];
+    Arrays.fill(sums, 0, c, 0.0);
+    return sums;
   }
 
   /** dOut is (rows, cols), dBias is (cols) at dbOff: {@code dBias += sum over rows of dOut}. */

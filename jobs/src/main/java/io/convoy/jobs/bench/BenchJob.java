@@ -343,24 +343,14 @@ public final class BenchJob {
     for (String model : s.layerModels()) {
       String prefix = model.equals("lenet5") ? "lenet5" : "refcnn";
       Map<Integer, LayerProbe.ModelTimes> convoy = new LinkedHashMap<>();
-      Map<Integer, Map<String, Map<String, double[]>>> torch = new LinkedHashMap<>();
-      Map<Integer, double[]> torchStep = new LinkedHashMap<>();
+      Map<Integer, LayerProbe.ModelTimes> torch = new LinkedHashMap<>();
       for (int t : s.threads()) {
         convoy.put(t, convoyLayers(model, prefix, t));
         if (peer) {
-          Map<String, Map<String, double[]>> byLayer = new LinkedHashMap<>();
-          for (Map<String, Object> r : peers.run("layers-" + prefix + "-torch-" + t + "t", "torch_peer.py",
-              List.of("layers", "--model", model, "--threads", "" + t, "--batch", "" + s.layerBatch(), "--rounds",
-                  "" + s.layerRounds(), "--seconds", "" + s.layerSeconds(), "--warm-up", "" + s.warmUpSeconds()), t)) {
-            double[] ms = {((Number) r.get("ms")).doubleValue(), ((Number) r.get("cpu_ms")).doubleValue()};
-            if ("layer".equals(r.get("what"))) {
-              byLayer.computeIfAbsent((String) r.get("layer"), k -> new LinkedHashMap<>()).put((String) r.get("pass"),
-                  ms);
-            } else if ("step".equals(r.get("what"))) {
-              torchStep.put(t, ms);
-            }
-          }
-          torch.put(t, byLayer);
+          torch.put(t, LayerProbe.fromRecords(model, t, s.layerBatch(), peers.run("layers-" + prefix + "-torch-" + t
+              + "t", "torch_peer.py", List.of("layers", "--model", model, "--threads", "" + t, "--batch",
+              "" + s.layerBatch(), "--rounds", "" + s.layerRounds(), "--seconds", "" + s.layerSeconds(), "--warm-up",
+              "" + s.warmUpSeconds()), t)));
         }
       }
       List<String> head = new ArrayList<>(List.of("layer", "kind", "Convoy 1t f / d / w ms"));
@@ -381,25 +371,13 @@ public final class BenchJob {
             convoy.containsKey(1) ? passes(convoy.get(1).layers().get(i)) : "-"));
         for (int t : s.threads()) {
           LayerProbe.LayerTimes lt = convoy.get(t).layers().get(i);
-          Map<String, Object> passes = new LinkedHashMap<>();
-          for (Map.Entry<String, Timing.Ms> e : lt.passes().entrySet()) {
-            passes.put(e.getKey(), Map.of("ms", num(e.getValue().wall()), "cpu_ms", num(e.getValue().cpu())));
-          }
-          row.put("convoy_" + t + "t", passes);
+          row.put("convoy_" + t + "t", passesJson(lt));
           double mine = pick(t, lt.total().wall(), lt.total().cpu());
           Double theirs = null;
-          Map<String, double[]> tp = torch.containsKey(t) ? torch.get(t).get(layer) : null;
+          LayerProbe.LayerTimes tp = torch.containsKey(t) ? torch.get(t).layer(layer) : null;
           if (tp != null) {
-            Map<String, Object> tpj = new LinkedHashMap<>();
-            double w = 0;
-            double c = 0;
-            for (Map.Entry<String, double[]> e : tp.entrySet()) {
-              tpj.put(e.getKey(), Map.of("ms", num(e.getValue()[0]), "cpu_ms", num(e.getValue()[1])));
-              w += e.getValue()[0];
-              c += e.getValue()[1];
-            }
-            row.put("torch_" + t + "t", tpj);
-            theirs = pick(t, w, c);
+            row.put("torch_" + t + "t", passesJson(tp));
+            theirs = pick(t, tp.total().wall(), tp.total().cpu());
             ratio(prefix + "_" + layer + "_fwd_bwd_" + t + "t_vs_torch", theirs / mine);
           }
           double[] sum = sums.computeIfAbsent(t, k -> new double[2]);
@@ -422,15 +400,15 @@ public final class BenchJob {
         totals.put("convoy_" + t + "t_layers_sum_ms", num(sum[0]));
         totals.put("convoy_" + t + "t_step_ms", num(st.wall()));
         totals.put("convoy_" + t + "t_step_cpu_ms", num(st.cpu()));
-        double[] ts = torchStep.get(t);
+        Timing.Ms ts = torch.containsKey(t) ? torch.get(t).step() : null;
         if (!Double.isNaN(sum[1])) {
           totals.put("torch_" + t + "t_layers_sum_ms", num(sum[1]));
           ratio(prefix + "_layers_sum_" + t + "t_vs_torch", sum[1] / sum[0]);
         }
         if (ts != null) {
-          totals.put("torch_" + t + "t_step_ms", num(ts[0]));
-          totals.put("torch_" + t + "t_step_cpu_ms", num(ts[1]));
-          double theirs = pick(t, ts[0], ts[1]);
+          totals.put("torch_" + t + "t_step_ms", num(ts.wall()));
+          totals.put("torch_" + t + "t_step_cpu_ms", num(ts.cpu()));
+          double theirs = pick(t, ts.wall(), ts.cpu());
           ratio(prefix + "_step_" + t + "t_vs_torch", theirs / mine);
           stepCells.addAll(List.of(mine, theirs, x(theirs / mine)));
         } else {
@@ -467,7 +445,21 @@ public final class BenchJob {
       throw new IllegalStateException("timing Convoy's " + model + " layers at " + t + " thread(s) failed with exit"
           + " code " + r.exitCode() + ": " + r.stderrTail(5) + " [log: " + r.stderr() + "]");
     }
-    return LayerProbe.fromRecords(model, t, s.layerBatch(), Peers.records(r));
+    LayerProbe.ModelTimes m = LayerProbe.fromRecords(model, t, s.layerBatch(), Peers.records(r));
+    if (m.layers().isEmpty() || m.step() == null) {
+      throw new IllegalStateException("timing Convoy's " + model + " layers at " + t + " thread(s) printed "
+          + m.layers().size() + " layers and " + (m.step() == null ? "no" : "a") + " step [log: " + r.stdout() + "]");
+    }
+    return m;
+  }
+
+  /** A layer's passes as JSON: pass name to {"ms": wall, "cpu_ms": CPU}, in the order they were timed. */
+  private static Map<String, Object> passesJson(LayerProbe.LayerTimes lt) {
+    Map<String, Object> passes = new LinkedHashMap<>();
+    for (Map.Entry<String, Timing.Ms> e : lt.passes().entrySet()) {
+      passes.put(e.getKey(), Map.of("ms", num(e.getValue().wall()), "cpu_ms", num(e.getValue().cpu())));
+    }
+    return passes;
   }
 
   private static double pick(int threads, double wall, double cpu) {

@@ -1,5 +1,6 @@
 package io.convoy.jobs.bench;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.convoy.kernels.Activations;
 import io.convoy.kernels.Bias;
 import io.convoy.kernels.Conv2d;
@@ -55,8 +56,18 @@ public final class LayerProbe {
     }
   }
 
-  /** A model at one thread count: its layers and the whole step. */
-  record ModelTimes(String model, int threads, int batch, List<LayerTimes> layers, Timing.Ms step) {}
+  /** A model at one thread count: its layers and the whole step (null when a peer printed none). */
+  record ModelTimes(String model, int threads, int batch, List<LayerTimes> layers, Timing.Ms step) {
+    /** The layer called {@code name}, or null. */
+    LayerTimes layer(String name) {
+      for (LayerTimes lt : layers) {
+        if (lt.layer().equals(name)) {
+          return lt;
+        }
+      }
+      return null;
+    }
+  }
 
   private LayerProbe() {}
 
@@ -81,7 +92,7 @@ public final class LayerProbe {
         Double.parseDouble(args[5]))) {
       m = measure(model, spec(model), Integer.parseInt(args[1]), Integer.parseInt(args[2]), timing);
     }
-    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    ObjectMapper json = new ObjectMapper();
     for (LayerTimes lt : m.layers()) {
       for (Map.Entry<String, Timing.Ms> e : lt.passes().entrySet()) {
         Map<String, Object> r = new LinkedHashMap<>();
@@ -109,7 +120,10 @@ public final class LayerProbe {
     };
   }
 
-  /** The {@link ModelTimes} from the records {@link #main} printed, in their order. */
+  /**
+   * The {@link ModelTimes} from the records {@link #main} or the PyTorch peer printed, in their order: layers
+   * and passes as they come (a peer's have no kind), step null when there is no step record.
+   */
   static ModelTimes fromRecords(String model, int threads, int batch, List<Map<String, Object>> records) {
     Map<String, LayerTimes> layers = new LinkedHashMap<>();
     Timing.Ms step = null;
@@ -122,10 +136,6 @@ public final class LayerProbe {
       } else if ("step".equals(r.get("what"))) {
         step = ms;
       }
-    }
-    if (layers.isEmpty() || step == null) {
-      throw new IllegalStateException("the layer timings of " + model + " at " + threads + " thread(s) are incomplete: "
-          + records.size() + " records, " + layers.size() + " layers, step " + (step == null ? "missing" : "present"));
     }
     return new ModelTimes(model, threads, batch, new ArrayList<>(layers.values()), step);
   }
