@@ -1,8 +1,9 @@
 package io.convoy.kernels;
 
 /**
- * Plain-loop twin of {@link VectorActivations} and the only implementation of the activations built
- * on {@code exp}. Same static signatures as {@link Activations}; arguments are not checked here.
+ * Plain-loop twin of {@link VectorActivations}, equal to it bit for bit (exp, expm1 and tanh come
+ * from {@link FloatMath}), and the only implementation of the softmax backward. Same static signatures
+ * as {@link Activations}; arguments are not checked here.
  * Element-wise arrays start at index 0 and hold n elements; softmax works on (rows, cols) row-major.
  */
 public final class ScalarActivations {
@@ -44,7 +45,7 @@ public final class ScalarActivations {
   public static void eluForward(float[] out, float[] in, int n, float alpha) {
     for (int i = 0; i < n; i++) {
       float x = in[i];
-      out[i] = x > 0f ? x : (float) (alpha * Math.expm1(x));
+      out[i] = x > 0f ? x : FloatMath.expm1(x) * alpha;
     }
   }
 
@@ -53,14 +54,14 @@ public final class ScalarActivations {
     for (int i = 0; i < n; i++) {
       float x = in[i];
       float g = dOut[i];
-      dIn[i] += x > 0f ? g : (float) (g * alpha * Math.exp(x));
+      dIn[i] += x > 0f ? g : g * (FloatMath.exp(x) * alpha);
     }
   }
 
   // out, in are (n)
   public static void sigmoidForward(float[] out, float[] in, int n) {
     for (int i = 0; i < n; i++) {
-      out[i] = (float) (1.0 / (1.0 + Math.exp(-in[i])));
+      out[i] = FloatMath.sigmoid(in[i]);
     }
   }
 
@@ -75,7 +76,7 @@ public final class ScalarActivations {
   // out, in are (n)
   public static void tanhForward(float[] out, float[] in, int n) {
     for (int i = 0; i < n; i++) {
-      out[i] = (float) Math.tanh(in[i]);
+      out[i] = FloatMath.tanh(in[i]);
     }
   }
 
@@ -97,7 +98,7 @@ public final class ScalarActivations {
       }
       double sum = 0;
       for (int j = 0; j < cols; j++) {
-        float e = (float) Math.exp(in[base + j] - max);
+        float e = FloatMath.exp(in[base + j] - max);
         out[base + j] = e;
         sum += e;
       }

@@ -203,7 +203,7 @@ public final class VectorGemm {
         s0 = FloatVector.fromArray(SPECIES, row, p).fma(FloatVector.fromArray(SPECIES, b, bj + p), s0);
         s1 = FloatVector.fromArray(SPECIES, row, p + L).fma(FloatVector.fromArray(SPECIES, b, bj + p + L), s1);
       }
-      float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+      float s = VectorInfo.sumLanes(s0.add(s1));
       for (; p < k; p++) {
         s += row[p] * b[bj + p];
       }

@@ -92,7 +92,7 @@ public final class VectorVectorOps {
       for (; i < end; i += L) {
         acc0 = FloatVector.fromArray(SPECIES, x, xOff + i).fma(FloatVector.fromArray(SPECIES, y, yOff + i), acc0);
       }
-      total += acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+      total += VectorInfo.sumLanes(acc0.add(acc1));
     }
     for (; i < n; i++) {
       total += (double) x[xOff + i] * y[yOff + i];
@@ -114,7 +114,7 @@ public final class VectorVectorOps {
       for (; i < end; i += L) {
         acc = acc.add(FloatVector.fromArray(SPECIES, x, off + i));
       }
-      total += acc.reduceLanes(VectorOperators.ADD);
+      total += VectorInfo.sumLanes(acc);
     }
     for (; i < n; i++) {
       total += x[off + i];
