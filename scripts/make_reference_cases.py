@@ -443,9 +443,11 @@ rejects the shape; the tests assert that rejection, then run Convoy on the rows 
 Convoy passes a case when every element satisfies `|convoy - ref| <= 1e-4 + 1e-4 * |ref|`; the tests
 print the largest difference per case. They read this folder unless `-Dconvoy.reference.dir=<folder>`
 names another one in the same format (and its `<folder>-extra` sibling when there is one); a missing
-folder or one without cases fails the tests. `conv_transpose2d` and the eval-mode `batchnorm2d`
-cases are Convoy's additions to the format: Conv2dTransposeTest and BatchNormTest also read them
-here when the property points elsewhere.
+folder or one without cases fails the tests. Which tests read what: ConvPoolReferenceTest (kernels)
+conv2d and the pooling files; ElementwiseReferenceCasesTest (kernels) the activations, losses,
+batchnorm2d and optimizers; ReferenceCasesTest (pipeline) every file, through one-layer networks;
+OptimizerTest (pipeline) the optimizers. `conv_transpose2d` and the eval-mode `batchnorm2d` cases
+(`"training": false`) are Convoy's additions to the format.
 
 | file | cases | size | params and tensors |
 |---|---|---|---|

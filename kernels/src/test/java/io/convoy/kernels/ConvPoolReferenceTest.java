@@ -17,9 +17,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Checks the conv and pooling kernels against the PyTorch-made cases in {@code dev/} and
- * {@code dev-extra/} (see {@link RefJson#referenceDir()}), and the conv kernels also against
- * Convoy's own cases in the test resources ({@link #projectCases()}): forward and every gradient, with
+ * Checks the conv and pooling kernels against the PyTorch-made cases in {@link RefJson#referenceDir()}
+ * (and its {@code -extra} sibling when there is one): forward and every gradient, with
  * {@code |convoy - ref| <= 1e-4 + 1e-4 * |ref|}.
  *
  * <p>PyTorch floors the output size; Convoy rejects windows that do not tile the (padded) input
@@ -32,9 +31,8 @@ class ConvPoolReferenceTest {
 
   static Stream<Arguments> cases(String op) throws IOException {
     List<Arguments> all = new ArrayList<>();
-    Path dev = RefJson.referenceDir();
-    assertTrue(Files.isDirectory(dev), "reference folder " + dev + " is missing; set -Dconvoy.reference.dir");
-    for (Path dir : List.of(dev, RefJson.referenceExtraDir(), projectCases())) {
+    Path dev = RefJson.requireReferenceDir();
+    for (Path dir : List.of(dev, RefJson.referenceExtraDir())) {
       Path file = dir.resolve(op + ".json");
       if (!Files.exists(file)) {
         assertTrue(dir != dev, "reference file " + file + " is missing");
@@ -46,18 +44,6 @@ class ConvPoolReferenceTest {
     }
     assertTrue(!all.isEmpty(), "no " + op + " cases under " + dev);
     return all.stream();
-  }
-
-  /**
-   * Convoy's own PyTorch cases (test resources, written by scripts/make_reference_cases.py): one per
-   * conv layer shape a specialised kernel was written for, which the shared folders do not cover.
-   */
-  static Path projectCases() {
-    try {
-      return Path.of(ConvPoolReferenceTest.class.getResource("/reference-convoy").toURI());
-    } catch (java.net.URISyntaxException | NullPointerException e) {
-      throw new IllegalStateException("test resource folder reference-convoy is missing", e);
-    }
   }
 
   static Stream<Arguments> conv2dCases() throws IOException {
@@ -261,10 +247,4 @@ class ConvPoolReferenceTest {
     return worst;
   }
 
-  static {
-    // the extra folder is optional; make its absence visible rather than silent
-    if (!Files.isDirectory(RefJson.referenceExtraDir())) {
-      System.out.println("note: no " + RefJson.referenceExtraDir() + ", only dev cases run");
-    }
-  }
 }

@@ -15,7 +15,7 @@ import java.util.Map;
  * <p>Parses objects into {@code LinkedHashMap<String, Object>}, arrays into {@code List<Object>},
  * numbers into {@code Double}, plus strings, booleans and null. Helpers pull a case's tensor out
  * as {@code float[]} data and {@code int[]} shape, following the layout described in
- * {@code /work/shared/reference/README.md}:
+ * {@code kernels/src/test/resources/reference/README.md}:
  * <pre>{"op": ..., "cases": [{"name": ..., "params": {...}, "tensors": {"x": {"shape": [...], "data": [...]}}}]}</pre>
  */
 public final class RefJson {
@@ -50,26 +50,58 @@ public final class RefJson {
     return v;
   }
 
+  /** The folder of Convoy's own PyTorch-made cases, in the repository (scripts/make_reference_cases.py). */
+  public static final String IN_REPO = "kernels/src/test/resources/reference";
+
   /**
-   * The folder of reference cases: system property {@code convoy.reference.dir}, else
-   * {@code ../shared/reference/dev} next to the project root (property {@code convoy.project.root},
-   * else the parent of the working directory, which is the kernels module under Surefire).
+   * The folder of reference cases: system property {@code convoy.reference.dir} when set, else the
+   * repository's {@link #IN_REPO} under the project root (property {@code convoy.project.root}, which
+   * the build sets, else the first parent of the working directory that holds that folder).
    */
   public static Path referenceDir() {
     String dir = System.getProperty("convoy.reference.dir");
     if (dir != null && !dir.isBlank()) {
-      return Path.of(dir);
+      return Path.of(dir).toAbsolutePath().normalize();
     }
     String root = System.getProperty("convoy.project.root");
-    Path rootPath = root != null && !root.isBlank()
-        ? Path.of(root) : Path.of("").toAbsolutePath().getParent();
-    return rootPath.resolve("../shared/reference/dev").normalize();
+    if (root != null && !root.isBlank()) {
+      return Path.of(root).resolve(IN_REPO).toAbsolutePath().normalize();
+    }
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.isDirectory(p.resolve(IN_REPO))) {
+        return p.resolve(IN_REPO);
+      }
+    }
+    return Path.of(IN_REPO).toAbsolutePath();
   }
 
-  /** The sibling folder {@code dev-extra} of {@link #referenceDir()} (may not exist). */
+  /**
+   * The sibling folder {@code <name>-extra} of {@link #referenceDir()}, read beside it when it exists
+   * (the format of a folder made elsewhere, split in two); the in-repo folder has none.
+   */
   public static Path referenceExtraDir() {
     Path dev = referenceDir();
     return dev.resolveSibling(dev.getFileName() + "-extra");
+  }
+
+  /**
+   * {@link #referenceDir()}, checked: a missing folder or one without {@code *.json} files is an
+   * error naming it and the property, so a test that would find no cases fails instead of skipping.
+   */
+  public static Path requireReferenceDir() {
+    Path dir = referenceDir();
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalStateException("reference folder " + dir + " does not exist (it is the in-repo "
+          + IN_REPO + " unless -Dconvoy.reference.dir names another)");
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      if (files.noneMatch(f -> f.getFileName().toString().endsWith(".json"))) {
+        throw new IllegalStateException("reference folder " + dir + " holds no *.json case files");
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot list reference folder " + dir, e);
+    }
+    return dir;
   }
 
   /** The list of cases of a loaded reference file. */

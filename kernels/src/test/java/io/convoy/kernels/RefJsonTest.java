@@ -49,4 +49,35 @@ class RefJsonTest {
         () -> RefJson.parse("{\"a\": [1, 2 3]}", "broken.json"));
     assertTrue(e.getMessage().contains("broken.json") && e.getMessage().contains("character 12"), e.getMessage());
   }
+
+  /** The folder is the in-repo one by default; one named by the property that is missing or empty fails. */
+  @Test
+  void referenceFolderIsInTheRepositoryAndAMissingOrEmptyOneFails(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws java.io.IOException {
+    String before = System.getProperty("convoy.reference.dir");
+    try {
+      System.clearProperty("convoy.reference.dir");
+      java.nio.file.Path dir = RefJson.requireReferenceDir();
+      assertTrue(dir.endsWith(RefJson.IN_REPO), dir.toString());
+      assertTrue(java.nio.file.Files.isRegularFile(dir.resolve("conv2d.json")), dir + " has conv2d.json");
+
+      java.nio.file.Path missing = tmp.resolve("no-such-folder");
+      System.setProperty("convoy.reference.dir", missing.toString());
+      IllegalStateException e = assertThrows(IllegalStateException.class, RefJson::requireReferenceDir);
+      assertTrue(e.getMessage().contains(missing.toString()) && e.getMessage().contains("does not exist"),
+          e.getMessage());
+
+      java.nio.file.Path empty = java.nio.file.Files.createDirectory(tmp.resolve("empty"));
+      java.nio.file.Files.writeString(empty.resolve("README.md"), "no cases here");
+      System.setProperty("convoy.reference.dir", empty.toString());
+      e = assertThrows(IllegalStateException.class, RefJson::requireReferenceDir);
+      assertTrue(e.getMessage().contains(empty.toString()) && e.getMessage().contains("no *.json"), e.getMessage());
+    } finally {
+      if (before == null) {
+        System.clearProperty("convoy.reference.dir");
+      } else {
+        System.setProperty("convoy.reference.dir", before);
+      }
+    }
+  }
 }

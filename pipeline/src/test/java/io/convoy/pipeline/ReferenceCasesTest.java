@@ -12,7 +12,9 @@ import io.convoy.pipeline.model.ActivationKind;
 import io.convoy.pipeline.model.ActivationSpec;
 import io.convoy.pipeline.model.AvgPool2dSpec;
 import io.convoy.pipeline.model.BatchNormSpec;
+import io.convoy.kernels.RefJson;
 import io.convoy.pipeline.model.Conv2dSpec;
+import io.convoy.pipeline.model.ConvTranspose2dSpec;
 import io.convoy.pipeline.model.DenseSpec;
 import io.convoy.pipeline.model.FlattenSpec;
 import io.convoy.pipeline.model.LayerSpec;
@@ -38,30 +40,20 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Runs every PyTorch-made reference case in the folder given by system property
- * {@code convoy.reference.dir} (default {@code <convoy.project.root>/../shared/reference/dev}),
+ * {@code convoy.reference.dir} (default: the repository's own, {@link RefJson#IN_REPO}),
  * one dynamic test per case, through single-layer {@link Network}s (layers), the loss kernels
  * (losses) and {@link Optimizer} (optimizers). A case passes when every element satisfies
  * {@code |convoy - ref| <= 1e-4 + 1e-4 * |ref|}; each case prints its largest difference. An op this
  * test does not know fails.
  */
 class ReferenceCasesTest {
-  private static final Set<String> KNOWN = new TreeSet<>(List.of("conv2d", "maxpool2d", "avgpool2d", "dense",
+  private static final Set<String> KNOWN = new TreeSet<>(List.of("conv2d", "conv_transpose2d", "maxpool2d", "avgpool2d", "dense",
       "relu", "sigmoid", "tanh", "leaky_relu", "elu", "softmax", "softmax_cross_entropy", "binary_cross_entropy",
       "mse", "batchnorm2d", "sgd", "sgd_momentum", "sgd_nesterov", "adam", "adamw", "rmsprop"));
 
-  static Path referenceDir() {
-    String dir = System.getProperty("convoy.reference.dir");
-    if (dir != null && !dir.isBlank()) {
-      return Path.of(dir);
-    }
-    String root = System.getProperty("convoy.project.root", Path.of("").toAbsolutePath().getParent().toString());
-    return Path.of(root).resolve("../shared/reference/dev").normalize();
-  }
-
   @TestFactory
   Stream<DynamicTest> referenceCases() throws IOException {
-    Path dir = referenceDir();
-    assertTrue(Files.isDirectory(dir), "reference folder " + dir + " does not exist (set -Dconvoy.reference.dir)");
+    Path dir = RefJson.requireReferenceDir();
     List<Path> files;
     try (Stream<Path> s = Files.list(dir)) {
       files = s.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList();
@@ -167,6 +159,7 @@ class ReferenceCasesTest {
   private static void run(String op, JsonNode c, Check check) {
     switch (op) {
       case "conv2d" -> conv(c, check);
+      case "conv_transpose2d" -> convTranspose(c, check);
       case "maxpool2d", "avgpool2d" -> pool(op, c, check);
       case "dense" -> dense(c, check);
       case "relu", "sigmoid", "tanh", "leaky_relu", "elu", "softmax" -> activation(op, c, check);
@@ -290,6 +283,31 @@ class ReferenceCasesTest {
     }
   }
 
+  /** PyTorch's ConvTranspose2d: weight (in, out, kH, kW), the layout Convoy's layer uses. */
+  private static void convTranspose(JsonNode c, Check check) {
+    int[] in = shape(c, "input");
+    int[] w = shape(c, "weight");
+    int[] stride = pair(c, "stride");
+    int[] pad = pair(c, "padding");
+    int[] outPad = pair(c, "output_padding");
+    assertTrue(outPad[0] == 0 && outPad[1] == 0, "output_padding " + outPad[0] + "," + outPad[1]
+        + " is not supported by Convoy's layer");
+    boolean bias = has(c, "bias");
+    Network net = single(image(in),
+        new ConvTranspose2dSpec("deconv", w[1], w[2], w[3], stride[0], stride[1], pad[0], pad[1], bias));
+    float[] weight = tensor(c, "weight");
+    float[] params = new float[net.numParams()];
+    System.arraycopy(weight, 0, params, 0, weight.length);
+    if (bias) {
+      System.arraycopy(tensor(c, "bias"), 0, params, weight.length, w[1]);
+    }
+    float[] grads = forwardBackward(net, in[0], params, new float[0], c, check);
+    check.compare("grad_weight", tensor(c, "grad_weight"), slice(grads, 0, weight.length), weight.length);
+    if (bias) {
+      check.compare("grad_bias", tensor(c, "grad_bias"), slice(grads, weight.length, w[1]), w[1]);
+    }
+  }
+
   private static void pool(String op, JsonNode c, Check check) {
     int[] in = shape(c, "input");
     int[] k = pair(c, "kernel");
@@ -346,6 +364,18 @@ class ReferenceCasesTest {
     net.initParams(params, buffers, io.convoy.pipeline.model.InitKind.UNIFORM, 1L);   // running mean 0, var 1
     System.arraycopy(tensor(c, "gamma"), 0, params, 0, ch);
     System.arraycopy(tensor(c, "beta"), 0, params, ch, ch);
+    if (!c.path("params").path("training").asBoolean(true)) {
+      // eval mode: the running statistics of the case normalise, and stay as they are
+      float[] mean = tensor(c, "running_mean");
+      float[] var = tensor(c, "running_var");
+      System.arraycopy(mean, 0, buffers, 0, ch);
+      System.arraycopy(var, 0, buffers, ch, ch);
+      float[] out = net.forwardOutput(params, buffers, tensor(c, "input"), in[0], false, 0L);
+      check.compare("output", tensor(c, "output"), out, in[0] * in[1] * in[2] * in[3]);
+      check.compare("running_mean unchanged", mean, slice(buffers, 0, ch), ch);
+      check.compare("running_var unchanged", var, slice(buffers, ch, ch), ch);
+      return;
+    }
     float[] grads = forwardBackward(net, in[0], params, buffers, c, check);
     check.compare("running_mean", tensor(c, "running_mean"), slice(buffers, 0, ch), ch);
     check.compare("running_var", tensor(c, "running_var"), slice(buffers, ch, ch), ch);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.convoy.kernels.RefJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,17 +16,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-/** The optimizers against PyTorch's three-step runs in the shared reference cases. */
+/** The optimizers against PyTorch's three-step runs in the reference cases ({@link RefJson#referenceDir()}). */
 class OptimizerTest {
-
-  static Path referenceDir() {
-    String dir = System.getProperty("convoy.reference.dir");
-    if (dir != null && !dir.isBlank()) {
-      return Path.of(dir);
-    }
-    String root = System.getProperty("convoy.project.root", Path.of("").toAbsolutePath().getParent().toString());
-    return Path.of(root).resolve("../shared/reference/dev").normalize();
-  }
 
   static float[] floats(JsonNode tensor) {
     JsonNode data = tensor.get("data");
@@ -38,7 +30,8 @@ class OptimizerTest {
 
   static OptimizerSpec specFor(String op, JsonNode p) {
     float lr = (float) p.get("lr").asDouble();
-    return switch (op) {
+    float wd = (float) p.path("weight_decay").asDouble(0);
+    OptimizerSpec spec = switch (op) {
       case "sgd" -> OptimizerSpec.sgd(lr);
       case "sgd_momentum" -> OptimizerSpec.momentum(lr, (float) p.get("momentum").asDouble());
       case "sgd_nesterov" -> OptimizerSpec.nesterov(lr, (float) p.get("momentum").asDouble());
@@ -52,12 +45,14 @@ class OptimizerTest {
           (float) p.get("alpha").asDouble(), 0f);
       default -> throw new IllegalArgumentException("no spec for reference op " + op);
     };
+    // torch.optim's weight_decay adds wd * param to the gradient; AdamW's is the decoupled one set above
+    return op.equals("adamw") || wd == 0f ? spec : spec.withWeightDecay(wd);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"sgd", "sgd_momentum", "sgd_nesterov", "adam", "adamw", "rmsprop"})
   void matchesPyTorch(String op) throws IOException {
-    JsonNode root = new ObjectMapper().readTree(Files.readString(referenceDir().resolve(op + ".json")));
+    JsonNode root = new ObjectMapper().readTree(Files.readString(RefJson.requireReferenceDir().resolve(op + ".json")));
     for (JsonNode c : root.get("cases")) {
       JsonNode t = c.get("tensors");
       float[] params = floats(t.get("initial"));
