@@ -16,7 +16,7 @@ public record Augmentation(boolean flip, int maxShift) implements Serializable {
 
   public Augmentation {
     if (maxShift < 0) {
-      throw new IllegalArgumentException("train.augment.max-shift must be >= 0, got " + maxShift);
+      throw new IllegalArgumentException("data.augment.shift must be >= 0, got " + maxShift);
     }
   }
 

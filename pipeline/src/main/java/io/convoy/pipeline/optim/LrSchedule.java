@@ -6,7 +6,7 @@ import java.io.Serializable;
  * A learning-rate schedule: the rate of one step from the base rate, the epoch (0-based), the step
  * within the epoch (0-based) and the steps per epoch. Schedules that change per epoch ignore the step;
  * {@link Cosine} and {@link Warmup} move every step. Each record checks its arguments, naming the
- * config key under {@code train.schedule}.
+ * config key under {@code schedule}.
  */
 public sealed interface LrSchedule extends Serializable
     permits LrSchedule.Constant, LrSchedule.StepDecay, LrSchedule.Exponential, LrSchedule.Cosine, LrSchedule.Warmup {
@@ -31,10 +31,10 @@ public sealed interface LrSchedule extends Serializable
   record StepDecay(int everyEpochs, float gamma) implements LrSchedule {
     public StepDecay {
       if (everyEpochs <= 0) {
-        throw new IllegalArgumentException("train.schedule.every-epochs must be > 0, got " + everyEpochs);
+        throw new IllegalArgumentException("schedule.every-epochs must be > 0, got " + everyEpochs);
       }
       if (!(gamma > 0f && gamma <= 1f)) {
-        throw new IllegalArgumentException("train.schedule.gamma must be in (0, 1], got " + gamma);
+        throw new IllegalArgumentException("schedule.gamma must be in (0, 1], got " + gamma);
       }
     }
 
@@ -48,7 +48,7 @@ public sealed interface LrSchedule extends Serializable
   record Exponential(float gamma) implements LrSchedule {
     public Exponential {
       if (!(gamma > 0f && gamma <= 1f)) {
-        throw new IllegalArgumentException("train.schedule.gamma must be in (0, 1], got " + gamma);
+        throw new IllegalArgumentException("schedule.gamma must be in (0, 1], got " + gamma);
       }
     }
 
@@ -67,10 +67,10 @@ public sealed interface LrSchedule extends Serializable
   record Cosine(int totalEpochs, float minRate) implements LrSchedule {
     public Cosine {
       if (totalEpochs <= 0) {
-        throw new IllegalArgumentException("train.schedule.total-epochs must be > 0, got " + totalEpochs);
+        throw new IllegalArgumentException("schedule.total-epochs must be > 0, got " + totalEpochs);
       }
       if (!(minRate >= 0f) || Float.isInfinite(minRate)) {
-        throw new IllegalArgumentException("train.schedule.min-rate must be >= 0, got " + minRate);
+        throw new IllegalArgumentException("schedule.min-rate must be >= 0, got " + minRate);
       }
     }
 
@@ -90,10 +90,10 @@ public sealed interface LrSchedule extends Serializable
   record Warmup(int epochs, LrSchedule after) implements LrSchedule {
     public Warmup {
       if (epochs <= 0) {
-        throw new IllegalArgumentException("train.schedule.warmup-epochs must be > 0, got " + epochs);
+        throw new IllegalArgumentException("schedule.warmup-epochs must be > 0, got " + epochs);
       }
       if (after == null) {
-        throw new IllegalArgumentException("train.schedule: the schedule after warm-up is null");
+        throw new IllegalArgumentException("schedule: the schedule after warm-up is null");
       }
     }
 

@@ -6,8 +6,8 @@ import io.convoy.pipeline.train.TrainOptions;
 
 /**
  * Settings of a distributed training run, checked when built. Messages name the config keys
- * ({@code train}, {@code spark.strategy}, {@code spark.averaging-period}, {@code spark.partitions},
- * {@code spark.checkpoint-dir}, {@code spark.resume}).
+ * ({@code train.strategy}, {@code train.averaging-period}, {@code train.partitions},
+ * {@code checkpoint.dir}; resuming is the train command's {@code --resume}).
  *
  * @param train epochs, global batch size, optimizer, schedule, seed, early stopping
  * @param strategy how partitions combine their work
@@ -41,22 +41,22 @@ public record SparkTrainOptions(TrainOptions train, Strategy strategy, int avera
       throw new IllegalArgumentException("train must be set, got null");
     }
     if (strategy == null) {
-      throw new IllegalArgumentException("spark.strategy must be one of parameter_averaging, sync_sgd, got null");
+      throw new IllegalArgumentException("train.strategy must be one of parameter_averaging, sync_sgd, got null");
     }
     if (averagingPeriod < 0) {
-      throw new IllegalArgumentException("spark.averaging-period must be >= 0 (0 = once per epoch), got "
+      throw new IllegalArgumentException("train.averaging-period must be >= 0 (0 = once per epoch), got "
           + averagingPeriod);
     }
     if (partitions < 0) {
-      throw new IllegalArgumentException("spark.partitions must be >= 0 (0 = Spark's default parallelism), got "
+      throw new IllegalArgumentException("train.partitions must be >= 0 (0 = Spark's default parallelism), got "
           + partitions);
     }
     if (checkpointDir != null && checkpointDir.isBlank()) {
-      throw new IllegalArgumentException("spark.checkpoint-dir must be a Hadoop URI or unset, got \"" + checkpointDir
+      throw new IllegalArgumentException("checkpoint.dir must be a Hadoop URI or unset, got \"" + checkpointDir
           + "\"");
     }
     if (resume && checkpointDir == null) {
-      throw new IllegalArgumentException("spark.resume = true needs spark.checkpoint-dir, got none");
+      throw new IllegalArgumentException("resuming (train --resume) needs a checkpoint folder (checkpoint.dir), got none");
     }
     lrScaling = lrScaling == null ? LrScaling.NONE : lrScaling;
   }

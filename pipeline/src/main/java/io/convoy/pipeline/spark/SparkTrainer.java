@@ -242,8 +242,8 @@ public final class SparkTrainer {
         throw new IllegalArgumentException("training data " + trainSrc.describe() + " is empty");
       }
       if (total < parts) {
-        throw new IllegalArgumentException("spark.partitions = " + parts + " but the training data holds only "
-            + total + " examples");
+        throw new IllegalArgumentException("training on " + parts + " partitions (train.partitions; 0 = Spark's default parallelism) but the"
+            + " training data holds only " + total + " examples");
       }
       JavaRDD<BatchChunk> val = valSrc == null ? null : prepare(valSrc, spec, norm, parts, t.seed(), "validation", cached);
       JavaRDD<BatchChunk> tst = testSrc == null ? null : prepare(testSrc, spec, norm, parts, t.seed(), "test", cached);
@@ -679,7 +679,7 @@ public final class SparkTrainer {
       }
       return best;
     } catch (IOException e) {
-      throw new IllegalArgumentException("spark.checkpoint-dir " + dir + ": cannot list: " + e, e);
+      throw new IllegalArgumentException("checkpoint folder " + dir + " (checkpoint.dir): cannot list: " + e, e);
     }
   }
 

@@ -32,7 +32,7 @@ public final class LocalTrainer {
   /** Sets the largest chunk processed at once (> 0). */
   public LocalTrainer workspaceBatch(int n) {
     if (n <= 0) {
-      throw new IllegalArgumentException("train.workspace-batch must be > 0, got " + n);
+      throw new IllegalArgumentException("LocalTrainer.workspaceBatch must be > 0, got " + n);
     }
     this.workspaceBatch = n;
     return this;

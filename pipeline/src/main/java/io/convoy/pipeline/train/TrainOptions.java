@@ -7,7 +7,7 @@ import java.io.Serializable;
 
 /**
  * Training settings, checked when built; messages use the config keys ({@code train.epochs},
- * {@code train.batch-size}, {@code train.mode}, {@code train.schedule}, {@code train.init},
+ * {@code train.batch-size}, {@code train.mode}, {@code schedule}, {@code model.init},
  * {@code train.early-stopping.patience}, {@code train.early-stopping.min-delta}).
  *
  * @param epochs number of epochs, > 0
@@ -37,10 +37,10 @@ public record TrainOptions(int epochs, int batchSize, GradientDescent mode, Opti
       throw new IllegalArgumentException("optimizer must be set, got null");
     }
     if (schedule == null) {
-      throw new IllegalArgumentException("train.schedule must be set, got null");
+      throw new IllegalArgumentException("schedule must be set, got null");
     }
     if (init == null) {
-      throw new IllegalArgumentException("train.init must be one of uniform, xavier, he, got null");
+      throw new IllegalArgumentException("model.init must be one of uniform, xavier, he, got null");
     }
     if (earlyStoppingPatience < 0) {
       throw new IllegalArgumentException("train.early-stopping.patience must be >= 0, got " + earlyStoppingPatience);

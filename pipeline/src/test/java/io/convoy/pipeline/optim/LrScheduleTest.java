@@ -54,11 +54,11 @@ class LrScheduleTest {
 
   @Test
   void rejectsBadArguments() {
-    assertEquals("train.schedule.every-epochs must be > 0, got 0",
+    assertEquals("schedule.every-epochs must be > 0, got 0",
         assertThrows(IllegalArgumentException.class, () -> new LrSchedule.StepDecay(0, 0.5f)).getMessage());
-    assertEquals("train.schedule.gamma must be in (0, 1], got 1.5",
+    assertEquals("schedule.gamma must be in (0, 1], got 1.5",
         assertThrows(IllegalArgumentException.class, () -> new LrSchedule.Exponential(1.5f)).getMessage());
-    assertEquals("train.schedule.total-epochs must be > 0, got -1",
+    assertEquals("schedule.total-epochs must be > 0, got -1",
         assertThrows(IllegalArgumentException.class, () -> new LrSchedule.Cosine(-1, 0f)).getMessage());
   }
 }

@@ -289,9 +289,9 @@ class SparkTrainerTest {
 
     assertThrows(IllegalArgumentException.class, () -> SparkTrainOptions.of(so.train(), null));
     e = assertThrows(IllegalArgumentException.class, () -> so.withAveragingPeriod(-1));
-    assertTrue(e.getMessage().contains("spark.averaging-period"), e.getMessage());
+    assertTrue(e.getMessage().contains("train.averaging-period"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> so.withPartitions(-2));
-    assertTrue(e.getMessage().contains("spark.partitions"), e.getMessage());
+    assertTrue(e.getMessage().contains("train.partitions"), e.getMessage());
   }
 
   static List<String> csvRows(Path folder) throws Exception {
