@@ -56,7 +56,7 @@ class BatcherTest {
   }
 
   @Test
-  void augmentsWithFlipAndShift() {
+  void augmentsWithFlip() {
     ImageSet set = tiny();
     Normalization unit = Normalization.unit(1);
     float[] x = new float[6];
@@ -75,14 +75,53 @@ class BatcherTest {
       }
     }
     assertEquals(true, sawFlip);
-    // shifts keep the content, move it by at most one pixel, zero-filled
-    for (long seed = 0; seed < 8; seed++) {
-      Batcher.fill(set, new int[] {0}, 0, 1, unit, new Augmentation(false, 1), seed, x, y);
-      int nonZero = 0;
-      for (float v : x) {
-        nonZero += v != 0f ? 1 : 0;
-      }
-      assertEquals(true, nonZero >= 2 && nonZero <= 6);
+  }
+
+  /**
+   * A shift moves every channel of an image by the offset drawn for it: {@code (dy, dx)}, each uniform in
+   * {@code [-maxShift, maxShift]}, drawn in that order per example from {@code SplittableRandom(augSeed)};
+   * the uncovered border is raw pixel 0, normalised like any pixel. Checked pixel for pixel, for two
+   * examples in one call (the second takes the next two draws), over enough seeds to see every offset.
+   */
+  @Test
+  void shiftMovesTheContentByTheDrawnOffset() {
+    int c = 2;
+    int h = 5;
+    int w = 6;
+    int hw = h * w;
+    byte[] px = new byte[2 * c * hw];
+    for (int i = 0; i < px.length; i++) {
+      px[i] = (byte) (1 + (i * 37) % 254);   // never 0, so a zero-filled border cannot pass for content
     }
+    ImageSet set = new ImageSet(new TensorShape(c, h, w), px, new int[] {3, 8}, 10);
+    Normalization norm = new Normalization(new float[] {0.5f, 0.25f}, new float[] {0.25f, 0.5f});
+    int maxShift = 2;
+    int[] order = {1, 0};
+    float[] x = new float[2 * c * hw];
+    int[] y = new int[2];
+    java.util.Set<String> offsets = new java.util.TreeSet<>();
+    for (long seed = 0; seed < 200; seed++) {
+      Batcher.fill(set, order, 0, 2, norm, new Augmentation(false, maxShift), seed, x, y);
+      assertArrayEquals(new int[] {8, 3}, y);
+      java.util.SplittableRandom draws = new java.util.SplittableRandom(seed);
+      for (int i = 0; i < 2; i++) {
+        int dy = draws.nextInt(-maxShift, maxShift + 1);
+        int dx = draws.nextInt(-maxShift, maxShift + 1);
+        offsets.add(dy + "," + dx);
+        for (int ch = 0; ch < c; ch++) {
+          for (int r = 0; r < h; r++) {
+            for (int q = 0; q < w; q++) {
+              int sr = r - dy;
+              int sq = q - dx;
+              int raw = sr >= 0 && sr < h && sq >= 0 && sq < w ? set.pixel(order[i], ch * hw + sr * w + sq) : 0;
+              float want = raw * norm.scale(ch) + norm.shift(ch);
+              assertEquals(want, x[i * c * hw + ch * hw + r * w + q], "seed " + seed + ", example " + i
+                  + " shifted by (" + dy + ", " + dx + "), channel " + ch + ", row " + r + ", column " + q);
+            }
+          }
+        }
+      }
+    }
+    assertEquals(25, offsets.size(), "offsets drawn: " + offsets);
   }
 }
