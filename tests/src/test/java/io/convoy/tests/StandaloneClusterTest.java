@@ -3,12 +3,15 @@ package io.convoy.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.convoy.pipeline.io.ModelFile;
+import io.convoy.pipeline.io.SavedModel;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,7 +29,8 @@ import org.junit.jupiter.api.Test;
  * A real standalone Spark cluster from the project's own Maven jars: a Master and two Workers as
  * separate JVMs, and the shaded application jar submitted through {@code SparkSubmit} as a third
  * process, the way a user runs it on a cluster. Checks that training finishes, writes its metrics,
- * learns something, and that the two executors ran in two different JVMs. About a minute: part of the
+ * learns something, that the two executors ran in two different JVMs, and that the model and every
+ * epoch's metrics equal, bit for bit, the same job's on {@code local[2]} with the same partitioning. About a minute: part of the
  * default suite, since it is the one test of Convoy on separate executor JVMs.
  */
 class StandaloneClusterTest {
@@ -75,33 +80,37 @@ class StandaloneClusterTest {
     writeSubset(data, "train-labels-idx1-ubyte.gz", 3000);
     writeSubset(data, "t10k-images-idx3-ubyte.gz", 1000);
     writeSubset(data, "t10k-labels-idx1-ubyte.gz", 1000);
-    Path out = work.resolve("runs");
     Path appJar = Path.of(System.getProperty("convoy.app.jar"));
     assertTrue(Files.isRegularFile(appJar), "application jar missing: " + appJar);
 
-    List<String> args = new ArrayList<>(List.of("--master", "spark://127.0.0.1:" + masterPort,
-        "--deploy-mode", "client", "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
-        "--conf", "spark.ui.enabled=false", "--conf", "spark.executor.memory=768m", "--conf", "spark.cores.max=2",
-        "--class", "io.convoy.jobs.Main", appJar.toString(),
-        "train", ROOT.resolve("conf/fashion-mnist.conf").toString(),
-        "data.train.images=\"file://" + data.resolve("train-images-idx3-ubyte.gz") + "\"",
-        "data.train.labels=\"file://" + data.resolve("train-labels-idx1-ubyte.gz") + "\"",
-        "data.test.images=\"file://" + data.resolve("t10k-images-idx3-ubyte.gz") + "\"",
-        "data.test.labels=\"file://" + data.resolve("t10k-labels-idx1-ubyte.gz") + "\"",
-        "train.epochs=2", "train.partitions=2", "output.dir=\"" + out + "\""));
-    Process submit = procs.java("submit", sparkCp, env, "org.apache.spark.deploy.SparkSubmit", args);
-    assertTrue(submit.waitFor(600, TimeUnit.SECONDS), "job did not finish in 600 s:\n" + procs.logText("submit"));
-    String printed = procs.stdout("submit");
-    assertEquals(0, submit.exitValue(), "job failed:\n" + procs.logText("submit") + "\n" + printed);
-
-    String[] lines = printed.strip().split("\n");
-    Path runDir = Path.of(lines[lines.length - 1].strip().replaceFirst("^file:", ""));
-    assertTrue(runDir.startsWith(out), "last line is not a run directory under " + out + ": " + runDir);
+    Process submit = submit("submit", "spark://127.0.0.1:" + masterPort, data, appJar);
+    Path runDir = runDir("submit", submit, work.resolve("runs-submit"));
     List<String> metrics = Files.readAllLines(runDir.resolve("metrics.jsonl"));
     assertEquals(2, metrics.size(), String.join("\n", metrics));
     double testAccuracy = number(metrics.get(1), "test_accuracy");
     assertTrue(testAccuracy > 0.3, "test accuracy " + testAccuracy + " is not above chance (0.1): " + metrics.get(1));
     assertTrue(Files.isRegularFile(runDir.resolve("model.cvm")));
+
+    // The same job on local[2] (one JVM, the same 2 partitions): training is deterministic, so the two
+    // executor JVMs must give exactly the single JVM's model and every epoch's loss and accuracies.
+    Process local = submit("local", "local[2]", data, appJar);
+    Path localDir = runDir("local", local, work.resolve("runs-local"));
+    List<String> localMetrics = Files.readAllLines(localDir.resolve("metrics.jsonl"));
+    assertEquals(metrics.size(), localMetrics.size());
+    for (int e = 0; e < metrics.size(); e++) {
+      for (String key : List.of("loss", "train_accuracy", "test_accuracy")) {
+        assertEquals(number(localMetrics.get(e), key), number(metrics.get(e), key),
+            "epoch " + e + " " + key + ": cluster " + metrics.get(e) + ", local[2] " + localMetrics.get(e));
+      }
+    }
+    SavedModel onCluster = ModelFile.readModel(new org.apache.hadoop.fs.Path(runDir.resolve("model.cvm").toUri()),
+        new Configuration());
+    SavedModel onLocal = ModelFile.readModel(new org.apache.hadoop.fs.Path(localDir.resolve("model.cvm").toUri()),
+        new Configuration());
+    int at = Arrays.mismatch(onLocal.params(), onCluster.params());
+    assertTrue(at < 0, () -> "parameter " + at + " of " + onLocal.params().length + ": cluster "
+        + onCluster.params()[at] + ", local[2] " + onLocal.params()[at]);
+    assertTrue(Arrays.equals(onLocal.buffers(), onCluster.buffers()), "buffers differ");
 
     // Each worker (1 core) ran one executor of the application, each in its own JVM.
     Set<String> executorJvms = new TreeSet<>();
@@ -120,6 +129,33 @@ class StandaloneClusterTest {
     for (String jvm : executorJvms) {
       assertTrue(!jvm.startsWith(driverPid + "@"), "an executor ran in the driver JVM: " + jvm);
     }
+  }
+
+  /** spark-submits a 2-epoch, 2-partition training run to {@code master}, output under runs-{@code name}. */
+  private static Process submit(String name, String master, Path data, Path appJar) throws IOException {
+    Path out = work.resolve("runs-" + name);
+    List<String> args = new ArrayList<>(List.of("--master", master,
+        "--deploy-mode", "client", "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
+        "--conf", "spark.ui.enabled=false", "--conf", "spark.executor.memory=768m", "--conf", "spark.cores.max=2",
+        "--class", "io.convoy.jobs.Main", appJar.toString(),
+        "train", ROOT.resolve("conf/fashion-mnist.conf").toString(),
+        "data.train.images=\"file://" + data.resolve("train-images-idx3-ubyte.gz") + "\"",
+        "data.train.labels=\"file://" + data.resolve("train-labels-idx1-ubyte.gz") + "\"",
+        "data.test.images=\"file://" + data.resolve("t10k-images-idx3-ubyte.gz") + "\"",
+        "data.test.labels=\"file://" + data.resolve("t10k-labels-idx1-ubyte.gz") + "\"",
+        "train.epochs=2", "train.partitions=2", "output.dir=\"" + out + "\""));
+    return procs.java(name, sparkCp, env, "org.apache.spark.deploy.SparkSubmit", args);
+  }
+
+  /** Waits for a submitted run; returns the run directory it printed as its last line (under {@code out}). */
+  private static Path runDir(String name, Process p, Path out) throws Exception {
+    assertTrue(p.waitFor(600, TimeUnit.SECONDS), name + " did not finish in 600 s:\n" + procs.logText(name));
+    String printed = procs.stdout(name);
+    assertEquals(0, p.exitValue(), name + " failed:\n" + procs.logText(name) + "\n" + printed);
+    String[] lines = printed.strip().split("\n");
+    Path runDir = Path.of(lines[lines.length - 1].strip().replaceFirst("^file:", ""));
+    assertTrue(runDir.startsWith(out), "last line is not a run directory under " + out + ": " + runDir);
+    return runDir;
   }
 
   private static void writeSubset(Path dir, String name, int records) throws IOException {
