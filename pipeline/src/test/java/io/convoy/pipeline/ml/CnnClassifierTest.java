@@ -86,6 +86,13 @@ class CnnClassifierTest {
     double acc = accuracy(pm.transform(test));
     assertTrue(acc > 0.5, "accuracy " + acc);
 
+    // the evaluator's accuracy is exactly the share of Convoy's argmax predictions equal to the label
+    int correct = 0;
+    for (int i = 0; i < 1000; i++) {
+      correct += rows.get(i).getDouble(1) == testSet.labels()[i] ? 1 : 0;
+    }
+    assertEquals(correct / 1000.0, acc, 1e-12);
+
     // the same images through Network.predict with the model's normalisation
     Network net = new Network(m.modelSpec(), 1000);
     float[] x = new float[1000 * 784];
