@@ -23,7 +23,8 @@ public final class Main {
   public static final int RUNTIME_ERROR = 1;
 
   static final String USAGE = "usage: convoy <train|evaluate|predict|preprocess> <config file> [key=value ...]"
-      + " [--resume[=<checkpoint dir>]] | convoy report <run dir> | convoy bench [config] [key=value ...]";
+      + " [--resume[=<checkpoint dir>]] | convoy report <run dir> | convoy export <model.cvm> <out.onnx>"
+      + " [--normalised-input] | convoy bench [config] [key=value ...]";
 
   private Main() {}
 
@@ -40,6 +41,16 @@ public final class Main {
     if (args.length > 0 && args[0].equals("report")) {
       try {
         ReportJob.run(List.of(args).subList(1, args.length), out);
+        return 0;
+      } catch (JobConfigException e) {
+        return fail(err, e, CONFIG_ERROR);
+      } catch (RuntimeException e) {
+        return fail(err, e, RUNTIME_ERROR);
+      }
+    }
+    if (args.length > 0 && args[0].equals("export")) {
+      try {
+        ExportJob.run(List.of(args).subList(1, args.length), out);
         return 0;
       } catch (JobConfigException e) {
         return fail(err, e, CONFIG_ERROR);
@@ -148,7 +159,7 @@ public final class Main {
       String name = args[0];
       if (!List.of("train", "evaluate", "predict", "preprocess").contains(name)) {
         throw new JobConfigException("usage: unknown command '" + name + "', expected train, evaluate, predict, preprocess,"
-            + " report or bench. "
+            + " report, export or bench. "
             + USAGE);
       }
       File file = new File(args[1]);

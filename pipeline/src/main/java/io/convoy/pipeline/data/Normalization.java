@@ -111,4 +111,27 @@ public record Normalization(float[] mean, float[] std) implements Serializable {
   public String toString() {
     return "Normalization[mean=" + Arrays.toString(mean) + ", std=" + Arrays.toString(std) + "]";
   }
+
+  /**
+   * The normalisation a model file's metadata holds ({@code normalization-mean} and
+   * {@code normalization-std}, one number per channel, as the trainers write them), or null when it
+   * holds none or they do not pair up.
+   */
+  public static Normalization fromMetadata(java.util.Map<String, Object> meta) {
+    if (meta.get("normalization-mean") instanceof java.util.List<?> mean
+        && meta.get("normalization-std") instanceof java.util.List<?> std && mean.size() == std.size()
+        && !mean.isEmpty()) {
+      float[] a = new float[mean.size()];
+      float[] s = new float[std.size()];
+      for (int i = 0; i < a.length; i++) {
+        if (!(mean.get(i) instanceof Number m) || !(std.get(i) instanceof Number d)) {
+          return null;
+        }
+        a[i] = m.floatValue();
+        s[i] = d.floatValue();
+      }
+      return new Normalization(a, s);
+    }
+    return null;
+  }
 }

@@ -143,20 +143,7 @@ final class RunFiles {
 
   /** The normalisation stored in a model's metadata (normalization-mean / normalization-std), or null. */
   static Normalization normalization(Map<String, Object> meta) {
-    if (meta.get("normalization-mean") instanceof List<?> mean && meta.get("normalization-std") instanceof List<?> std
-        && mean.size() == std.size() && !mean.isEmpty()) {
-      float[] a = new float[mean.size()];
-      float[] s = new float[std.size()];
-      for (int i = 0; i < a.length; i++) {
-        if (!(mean.get(i) instanceof Number m) || !(std.get(i) instanceof Number d)) {
-          return null;
-        }
-        a[i] = m.floatValue();
-        s[i] = d.floatValue();
-      }
-      return new Normalization(a, s);
-    }
-    return null;
+    return Normalization.fromMetadata(meta);
   }
 
   private static double[] array(JsonNode o, String key, int k, String file, double[] dflt) {
