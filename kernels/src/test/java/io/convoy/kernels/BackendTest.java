@@ -5,13 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The backend's description and its advice on HotSpot's {@code PerMethodTrapLimit}. */
@@ -44,14 +41,10 @@ class BackendTest {
   }
 
   @Test
-  void aJvmWithTheDefaultLimitIsWarned() throws IOException, InterruptedException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(List.of(java, "--add-modules=jdk.incubator.vector", "-cp",
-        System.getProperty("java.class.path"), BackendTest.class.getName()))
-        .redirectErrorStream(true).start();
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, p.exitValue(), out);
+  void aJvmWithTheDefaultLimitIsWarned() {
+    ChildJvm.Result r = ChildJvm.run(List.of("--add-modules=jdk.incubator.vector"), BackendTest.class, List.of(),
+        Duration.ofSeconds(60)).assertSucceeded("Backend.describe() at HotSpot's defaults");
+    String out = r.output();
     assertTrue(out.contains("Convoy kernels: Vector API"), out);
     assertTrue(out.contains("-XX:PerMethodTrapLimit=100,") && out.contains("add " + Backend.TRAP_LIMIT_OPTION), out);
   }
