@@ -22,6 +22,12 @@ public final class Backend {
   /** Name of the system property that forces the scalar kernels. */
   public static final String FORCE_SCALAR_PROPERTY = "convoy.kernels.scalar";
 
+  /**
+   * Name of the system property that sets the vector size in bits (128, 256 or 512) instead of the
+   * JVM's preferred one, so that a test can run the 16-lane kernels on an 8-lane machine.
+   */
+  public static final String VECTOR_BITS_PROPERTY = "convoy.kernels.vector-bits";
+
   /** True when the Vector API kernels run. */
   public static final boolean VECTOR;
 

@@ -3,9 +3,13 @@ package io.convoy.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-/** The preferred float species of this JVM; loaded only when the Vector API module is present. */
+/**
+ * The float species every Vector API kernel uses: this JVM's preferred one, or the one that
+ * {@value Backend#VECTOR_BITS_PROPERTY} names. Loaded only when the Vector API module is present.
+ */
 final class VectorInfo {
-  static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+  private static final String FORCED_BITS = System.getProperty(Backend.VECTOR_BITS_PROPERTY);
+  static final VectorSpecies<Float> SPECIES = species(FORCED_BITS);
 
   private VectorInfo() {}
 
@@ -24,8 +28,31 @@ final class VectorInfo {
     return s;
   }
 
+  /**
+   * The species for a {@value Backend#VECTOR_BITS_PROPERTY} value (null: the preferred species). A
+   * size the hardware lacks still runs correctly, on the Vector API's Java fallback (several times
+   * slower): the tests use it to run the 16-lane kernels on an 8-lane machine.
+   */
+  static VectorSpecies<Float> species(String bits) {
+    if (bits == null) {
+      return FloatVector.SPECIES_PREFERRED;
+    }
+    switch (bits.trim()) {
+      case "128":
+        return FloatVector.SPECIES_128;
+      case "256":
+        return FloatVector.SPECIES_256;
+      case "512":
+        return FloatVector.SPECIES_512;
+      default:
+        throw new IllegalArgumentException("-D" + Backend.VECTOR_BITS_PROPERTY + " must be 128, 256 or 512 (bits"
+            + " per vector), got '" + bits + "'");
+    }
+  }
+
   static String describe() {
-    return "Convoy kernels: Vector API, " + SPECIES.vectorBitSize() + "-bit, "
-        + SPECIES.length() + " float lanes";
+    return "Convoy kernels: Vector API, " + SPECIES.vectorBitSize() + "-bit, " + SPECIES.length() + " float lanes"
+        + (FORCED_BITS == null ? "" : " (forced by -D" + Backend.VECTOR_BITS_PROPERTY + "=" + FORCED_BITS.trim()
+        + "; the preferred species is " + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit)");
   }
 }

@@ -2,6 +2,7 @@ package io.convoy.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
@@ -29,6 +30,17 @@ class BackendTest {
     assertEquals(Optional.empty(), Backend.trapLimitAdvice("100000"));
     assertEquals(Optional.empty(), Backend.trapLimitAdvice("2000000"));
     assertEquals(Optional.empty(), Backend.trapLimitAdvice(null), "not HotSpot: nothing to advise");
+  }
+
+  @Test
+  void theVectorSizeCanBeForcedAndABadOneIsNamed() {
+    assertEquals(16, VectorInfo.species("512").length());
+    assertEquals(8, VectorInfo.species(" 256 ").length());
+    assertEquals(4, VectorInfo.species("128").length());
+    assertEquals(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, VectorInfo.species(null));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VectorInfo.species("1024"));
+    assertEquals("-D" + Backend.VECTOR_BITS_PROPERTY + " must be 128, 256 or 512 (bits per vector), got '1024'",
+        e.getMessage());
   }
 
   @Test
