@@ -1,17 +1,25 @@
 package io.convoy.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
  * The direct path of {@link Conv2d} ({@link DirectConv}: stride 1, few weights) against
  * {@link ScalarConv2d} (direct loops summed in double) at awkward sizes, and its backward passes
  * against finite differences.
+ *
+ * <p>Lanes: the specialised kernels and the dispatch between them follow the lane count, so
+ * {@link #specialisedDispatch} checks the expected kernels of each shape at this JVM's lane count and
+ * {@link LaneShapesTest} runs the whole class again in a child JVM at the vector shape (8 or 16 lanes) the
+ * build's JVM lacks.
  *
  * <p>Tolerance: the direct path sums the same products as the scalar twin, in float, so each
  * element is checked against the sum of the absolute values of its terms:
@@ -36,68 +44,127 @@ class DirectConvTest {
       new ConvShape(2, 2, 8, 12, 5, 3, 3, 1, 1, 1, 1),      // blocks of 3 channels, last block of j overlapping
       new ConvShape(1, 2, 8, 8, 8, 3, 3, 1, 1, 1, 1));      // blocks of 4 channels, two single vectors of j
 
+  // The kernels a pass can take: forward channel-vector / shifted-plane / direct, backward-data
+  // rows / direct, backward-weights channel-vector / shifted-plane (ShiftedPlaneGrad) / direct.
+  private static final String CV = "channel-vector";
+  private static final String SP = "shifted-plane";
+  private static final String RW = "rows";
+  private static final String D = "direct";
+
   /**
-   * Shapes for the specialised kernels, at awkward sizes (odd batches, one input channel, channel
-   * counts that leave a partial register block, overlapping last blocks, padding): with 16 lanes the
-   * first four run {@link ChannelVectorConv} (forward, backward-weights), the next five
-   * {@link DirectConvRows} (backward-data), the last three {@link ShiftedPlaneConv} (forward).
+   * A shape and the kernels its three passes take (forward/backward-data/backward-weights, see
+   * {@link #route}) at 4, 8 and 16 float lanes: the lane count decides ChannelVectorConv (K a multiple of
+   * it), DirectConvRows (an input row fits one vector) and ShiftedPlaneConv (at least 6 vectors of
+   * outputs), so each JVM checks the column of its own lane count, and LaneShapesTest runs this class at
+   * the shapes the build's JVM lacks.
    */
-  static final List<ConvShape> CHANNEL_VECTOR = List.of(
-      new ConvShape(1, 1, 6, 14, 16, 5, 5, 1, 1, 0, 0),     // one 2x10 block, C = 1 (2 unused channel slots)
-      new ConvShape(3, 4, 11, 13, 32, 3, 5, 1, 1, 1, 2),    // odd P and Q: last blocks overlap; 2 lane slices
-      new ConvShape(2, 7, 7, 15, 16, 2, 5, 1, 1, 1, 0),     // C = 7: channel groups 3, 3, 1
-      new ConvShape(1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0));   // LeNet-5 conv2, batch 1
-  static final List<ConvShape> ROWS = List.of(
-      new ConvShape(3, 7, 9, 13, 5, 3, 5, 1, 1, 2, 2),      // odd batch, C = 7, padding: lanes past the row masked
-      new ConvShape(1, 1, 16, 16, 3, 5, 3, 1, 1, 0, 1),     // row exactly one vector, C = 1
-      new ConvShape(3, 2, 5, 1, 4, 2, 1, 1, 1, 1, 0),       // one-pixel-wide image
-      new ConvShape(2, 13, 4, 11, 2, 4, 4, 1, 1, 3, 0),     // 4x4 kernel, pad 3: rows see 1 to 4 kernel rows
-      new ConvShape(3, 6, 14, 14, 17, 5, 5, 1, 1, 0, 0));   // LeNet-5 conv2 with K = 17: not channel-vector
-  static final List<ConvShape> SHIFTED = List.of(
-      new ConvShape(3, 1, 10, 12, 5, 3, 3, 1, 1, 0, 1),     // 96 outputs (6 vectors), odd K
-      new ConvShape(1, 2, 11, 9, 3, 2, 2, 1, 1, 1, 1),      // 120 outputs: two blocks of 7 vectors
-      new ConvShape(2, 3, 13, 17, 2, 1, 3, 1, 1, 0, 1));    // rows wider than a vector
+  record Route(String what, ConvShape shape, String at4, String at8, String at16) {
+    String at(int lanes) {
+      switch (lanes) {
+        case 4: return at4;
+        case 8: return at8;
+        case 16: return at16;
+        default: throw new AssertionError("no expected route for " + lanes + " lanes: add a column to "
+            + "DirectConvTest.Route");
+      }
+    }
+  }
+
+  private static String r(String fwd, String data, String weights) {
+    return fwd + "/" + data + "/" + weights;
+  }
+
+  /**
+   * Awkward shapes for the specialised kernels (odd batches, one input channel, channel counts that leave
+   * a partial register block, overlapping last blocks, padding), each reaching a specialised kernel at
+   * 8 or 16 lanes or both.
+   */
+  static final List<Route> SPECIALISED = List.of(
+      new Route("one 2x10 block, C = 1 (2 unused channel slots)", new ConvShape(1, 1, 6, 14, 16, 5, 5, 1, 1, 0, 0),
+          r(D, D, D), r(CV, D, CV), r(CV, RW, CV)),
+      new Route("odd P and Q: last blocks overlap; 2 lane slices", new ConvShape(3, 4, 11, 13, 32, 3, 5, 1, 1, 1, 2),
+          r(D, D, D), r(CV, D, CV), r(CV, RW, CV)),
+      new Route("C = 7: channel groups 3, 3, 1", new ConvShape(2, 7, 7, 15, 16, 2, 5, 1, 1, 1, 0),
+          r(D, D, D), r(CV, D, CV), r(CV, RW, CV)),
+      new Route("LeNet-5 conv2, batch 1", new ConvShape(1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0),
+          r(D, D, D), r(CV, D, CV), r(CV, RW, CV)),
+      new Route("rows of 7, odd batch, C = 7, padding: lanes past the row masked",
+          new ConvShape(3, 7, 9, 7, 5, 3, 5, 1, 1, 2, 2), r(D, D, D), r(D, RW, D), r(D, RW, D)),
+      new Route("row exactly one 8-lane vector, C = 1", new ConvShape(1, 1, 8, 8, 3, 5, 3, 1, 1, 0, 1),
+          r(D, D, D), r(D, RW, D), r(D, RW, D)),
+      new Route("one-pixel-wide image", new ConvShape(3, 2, 5, 1, 4, 2, 1, 1, 1, 1, 0),
+          r(D, RW, SP), r(D, RW, D), r(D, RW, D)),
+      new Route("rows of 6, 4x4 kernel, pad 3: rows see 1 to 4 kernel rows", new ConvShape(2, 13, 4, 6, 2, 4, 4, 1, 1, 3, 0),
+          r(D, D, D), r(D, RW, D), r(D, RW, D)),
+      new Route("rows of 13, odd batch, C = 7, padding", new ConvShape(3, 7, 9, 13, 5, 3, 5, 1, 1, 2, 2),
+          r(D, D, D), r(D, D, D), r(D, RW, D)),
+      new Route("row exactly one 16-lane vector, C = 1", new ConvShape(1, 1, 16, 16, 3, 5, 3, 1, 1, 0, 1),
+          r(D, D, D), r(D, D, D), r(D, RW, D)),
+      new Route("rows of 11, 4x4 kernel, pad 3", new ConvShape(2, 13, 4, 11, 2, 4, 4, 1, 1, 3, 0),
+          r(D, D, D), r(D, D, D), r(D, RW, D)),
+      new Route("LeNet-5 conv2 with K = 17: not channel-vector", new ConvShape(3, 6, 14, 14, 17, 5, 5, 1, 1, 0, 0),
+          r(D, D, D), r(D, D, D), r(D, RW, D)),
+      new Route("96 outputs (6 vectors of 16), odd K", new ConvShape(3, 1, 10, 12, 5, 3, 3, 1, 1, 0, 1),
+          r(SP, D, SP), r(SP, D, SP), r(SP, RW, SP)),
+      new Route("120 outputs: two blocks of 7 vectors of 8", new ConvShape(1, 2, 11, 9, 3, 2, 2, 1, 1, 1, 1),
+          r(SP, D, SP), r(SP, D, SP), r(SP, RW, SP)),
+      new Route("rows wider than a vector", new ConvShape(2, 3, 13, 17, 2, 1, 3, 1, 1, 0, 1),
+          r(SP, D, SP), r(SP, D, SP), r(SP, D, SP)),
+      new Route("64 outputs: too few for the shifted forward at 16 lanes", new ConvShape(1, 1, 8, 8, 4, 3, 3, 1, 1, 1, 1),
+          r(SP, D, SP), r(SP, RW, SP), r(D, RW, SP)),
+      new Route("48 outputs (6 vectors of 8)", new ConvShape(1, 1, 6, 8, 4, 3, 3, 1, 1, 1, 1),
+          r(SP, D, SP), r(SP, RW, SP), r(D, RW, SP)),
+      new Route("40 outputs: too few for the shifted forward at 8 lanes", new ConvShape(1, 1, 5, 8, 4, 3, 3, 1, 1, 1, 1),
+          r(SP, D, SP), r(D, RW, SP), r(D, RW, SP)));
+
+  /** The layers the benchmarks time (batch 128: dispatch only, too large for the scalar comparison). */
+  static final List<Route> BENCHMARK_LAYERS = List.of(
+      new Route("LeNet-5 conv2", ConvShape.square(128, 6, 14, 14, 16, 5, 1, 0), r(D, D, D), r(CV, D, CV), r(CV, RW, CV)),
+      new Route("reference conv1", ConvShape.square(128, 1, 28, 28, 32, 3, 1, 1), r(SP, D, SP), r(SP, D, SP), r(SP, D, SP)),
+      new Route("LeNet-5 conv1 stays on the general kernels", ConvShape.square(128, 1, 28, 28, 6, 5, 1, 2),
+          r(D, D, D), r(D, D, D), r(D, D, D)));
+
+  /** The kernels DirectConv's three passes pick for s, in the order DirectConv asks. */
+  static String route(ConvShape s) {
+    String fwd = ChannelVectorConv.applies(s) ? CV : ShiftedPlaneConv.applies(s) ? SP : D;
+    String data = DirectConvRows.applies(s) ? RW : D;
+    String weights = ChannelVectorConv.applies(s) ? CV : ShiftedPlaneGrad.applies(s) ? SP : D;
+    return r(fwd, data, weights);
+  }
 
   @Test
   void specialisedKernelsMatchScalarTwin() {
     assumeTrue(Backend.VECTOR, "the direct path runs on the Vector API only");
     Random rnd = new Random(29);
     double[] worst = new double[3];
-    for (List<ConvShape> shapes : List.of(CHANNEL_VECTOR, ROWS, SHIFTED)) {
-      for (ConvShape s : shapes) {
-        assertTrue(Conv2d.usesDirect(s), s.toString());
-        ConvChecks.againstScalar(s, rnd, 5, 3, TOL, worst);
-      }
+    for (Route r : SPECIALISED) {
+      assertTrue(Conv2d.usesDirect(r.shape()), r.shape().toString());
+      ConvChecks.againstScalar(r.shape(), rnd, 5, 3, TOL, worst);
     }
-    System.out.printf("Specialised direct kernels vs ScalarConv2d, largest |difference| / (sum |terms| + 1e-3):"
-        + " forward %.3g, backwardData %.3g, backwardWeights %.3g (bound %.1g)%n", worst[0], worst[1], worst[2], TOL);
+    System.out.printf("Specialised direct kernels vs ScalarConv2d at %d lanes, largest |difference| / (sum |terms|"
+        + " + 1e-3): forward %.3g, backwardData %.3g, backwardWeights %.3g (bound %.1g)%n", VectorInfo.SPECIES.length(),
+        worst[0], worst[1], worst[2], TOL);
   }
 
   @Test
   void specialisedDispatch() {
     assumeTrue(Backend.VECTOR, "the direct path runs on the Vector API only");
-    assumeTrue(VectorInfo.SPECIES.length() == 16, "the shapes are chosen for 16 lanes");
-    for (ConvShape s : CHANNEL_VECTOR) {
-      assertTrue(ChannelVectorConv.applies(s), s.toString());
+    int lanes = VectorInfo.SPECIES.length();
+    Set<String> kernelsSeen = new TreeSet<>();
+    for (List<Route> routes : List.of(SPECIALISED, BENCHMARK_LAYERS)) {
+      for (Route r : routes) {
+        String where = r.what() + " " + r.shape() + " at " + lanes + " lanes";
+        assertTrue(Conv2d.usesDirect(r.shape()), where);
+        String expected = r.at(lanes);
+        assertEquals(expected, route(r.shape()), where);
+        // ShiftedPlaneGrad sums the bias gradient in its own pass; every other weight kernel leaves it to Conv2d
+        assertEquals(expected.endsWith("/" + SP), DirectConv.fusesBias(r.shape()), "fusesBias, " + where);
+        kernelsSeen.addAll(List.of(expected.split("/")));
+      }
     }
-    for (ConvShape s : ROWS) {
-      assertTrue(DirectConvRows.applies(s), s.toString());
-      assertFalse(ChannelVectorConv.applies(s), s.toString());
+    if (lanes >= 8) {
+      assertEquals(new TreeSet<>(List.of(CV, SP, RW, D)), kernelsSeen, "every kernel is reached at " + lanes + " lanes");
     }
-    for (ConvShape s : SHIFTED) {
-      assertTrue(ShiftedPlaneConv.applies(s), s.toString());
-      assertFalse(ChannelVectorConv.applies(s), s.toString());
-    }
-    // the layers the benchmarks time
-    assertTrue(ChannelVectorConv.applies(ConvShape.square(128, 6, 14, 14, 16, 5, 1, 0)), "LeNet-5 conv2");
-    assertTrue(DirectConvRows.applies(ConvShape.square(128, 6, 14, 14, 16, 5, 1, 0)), "LeNet-5 conv2");
-    assertTrue(ShiftedPlaneConv.applies(ConvShape.square(128, 1, 28, 28, 32, 3, 1, 1)), "reference conv1");
-    assertTrue(DirectConv.fusesBias(ConvShape.square(128, 1, 28, 28, 32, 3, 1, 1)), "reference conv1 weights");
-    assertFalse(DirectConv.fusesBias(ConvShape.square(128, 6, 14, 14, 16, 5, 1, 0)), "LeNet-5 conv2 weights");
-    ConvShape lenet1 = ConvShape.square(128, 1, 28, 28, 6, 5, 1, 2);
-    assertFalse(ChannelVectorConv.applies(lenet1) || ShiftedPlaneConv.applies(lenet1) || DirectConvRows.applies(lenet1),
-        "LeNet-5 conv1 stays on the general kernels");
-    assertFalse(ShiftedPlaneConv.applies(new ConvShape(1, 1, 8, 8, 4, 3, 3, 1, 1, 1, 1)), "64 outputs: too few");
   }
 
   @Test
