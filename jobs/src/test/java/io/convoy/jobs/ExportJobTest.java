@@ -76,7 +76,7 @@ class ExportJobTest {
 
   @Test
   void exportedModelRunsInOnnxRuntimeWithAndWithoutTheNormalisation(@TempDir Path tmp) throws Exception {
-    Normalization norm = new Normalization(new float[] {72.9f}, new float[] {90.0f});
+    Normalization norm = new Normalization(new float[] {0.286f}, new float[] {0.353f}); // of pixel / 255
     Path cvm = model(tmp, norm);
     SavedModel m = ModelFile.readModel(new org.apache.hadoop.fs.Path(cvm.toUri()), new Configuration());
     float[] raw = new float[BATCH * 784];
