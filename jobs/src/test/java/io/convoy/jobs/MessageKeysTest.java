@@ -43,7 +43,9 @@ class MessageKeysTest {
       "spark.executor.heartbeatInterval", "Spark's own setting; Sessions defaults it to 2s for local masters",
       "spark.job.description", "a Spark local property (SparkContext.setJobDescription), not a setting",
       "spark.jobGroup.id", "a Spark local property (SparkContext.setJobGroup), not a setting",
-      "spark.convoy.averaging.reduce", "Convoy's Spark setting, given under spark.conf (docs/scaling.md)");
+      "spark.convoy.averaging.reduce", "Convoy's Spark setting, given under spark.conf (docs/scaling.md)",
+      "spark.executor.extraJavaOptions", "Spark's own setting; ExecutorBackends tells users to add the JVM flags",
+      "spark.driver.extraJavaOptions", "Spark's own setting; ExecutorBackends tells users to add the JVM flags");
 
   /** Keys whose value may be an object with these members although the reference default is a word. */
   private static final Map<String, Set<String>> OBJECT_FORMS = Map.of(

@@ -48,6 +48,7 @@ public final class Backend {
   public static final String TRAP_LIMIT_OPTION = "-XX:PerMethodTrapLimit=" + RECOMMENDED_TRAP_LIMIT;
 
   private static final String DESCRIPTION;
+  private static final String WARNING;
 
   static {
     boolean moduleThere = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
@@ -63,6 +64,7 @@ public final class Backend {
           + " add --add-modules jdk.incubator.vector to the JVM options for the Vector API kernels";
     }
     Optional<String> advice = VECTOR ? trapLimitAdvice(hotSpotOption("PerMethodTrapLimit")) : Optional.empty();
+    WARNING = advice.orElse(!moduleThere ? description : null);
     if (advice.isPresent()) {
       DESCRIPTION = description + "; " + advice.get();
       LOG.warning(advice.get());
@@ -99,6 +101,15 @@ public final class Backend {
     } catch (RuntimeException | LinkageError e) {
       return null;   // not HotSpot, or no such option: nothing to advise
     }
+  }
+
+  /**
+   * What is wrong with this JVM's options for the kernels, if anything: the Vector API module missing
+   * (the kernels run scalar) or a trap limit below {@link #RECOMMENDED_TRAP_LIMIT}. Empty when the JVM
+   * runs the kernels as intended, or when the scalar kernels were asked for.
+   */
+  public static Optional<String> warning() {
+    return Optional.ofNullable(WARNING);
   }
 
   /** One line that says which backend runs, e.g. "Convoy kernels: Vector API, 256-bit, 8 float lanes". */

@@ -112,6 +112,14 @@ class StandaloneClusterTest {
         + onCluster.params()[at] + ", local[2] " + onLocal.params()[at]);
     assertTrue(Arrays.equals(onLocal.buffers(), onCluster.buffers()), "buffers differ");
 
+    // The workers start executors without Convoy's trap limit (spark.executor.extraJavaOptions is not set
+    // here): the driver says so in one line naming the setting; on local[2] the driver's JVM has the flags
+    String clusterLog = procs.logText("submit");
+    assertTrue(clusterLog.contains("warned: warning: this JVM runs with -XX:PerMethodTrapLimit=100,")
+        && clusterLog.contains("-XX:PerMethodTrapLimit=100000 to spark.executor.extraJavaOptions"),
+        "no line about the executors' JVM options in the driver's log");
+    assertTrue(!procs.logText("local").contains("warned:"), "local[2] asked its executors");
+
     // Each worker (1 core) ran one executor of the application, each in its own JVM.
     Set<String> executorJvms = new TreeSet<>();
     for (int i = 1; i <= 2; i++) {

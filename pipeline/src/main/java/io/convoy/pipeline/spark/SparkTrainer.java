@@ -206,6 +206,7 @@ public final class SparkTrainer {
           + " needs validation data, got none");
     }
     int parts = partitions(o);
+    ExecutorBackends.check(sc).ifPresent(w -> LOG.log(System.Logger.Level.WARNING, w));
     String run = UUID.randomUUID().toString();
     String[] saved = saveNames();
     List<JavaRDD<?>> cached = new ArrayList<>();
