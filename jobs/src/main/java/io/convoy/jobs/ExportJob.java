@@ -5,14 +5,11 @@ import io.convoy.pipeline.io.ModelFile;
 import io.convoy.pipeline.io.SavedModel;
 import io.convoy.pipeline.onnx.OnnxExport;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Locale;
-import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -20,8 +17,8 @@ import org.apache.hadoop.fs.Path;
  * checkpoint's model, any Hadoop path) as an ONNX file for ONNX Runtime and other runtimes. By default
  * the normalisation the model was trained with is folded into the graph, which then takes raw pixel
  * values 0..255; {@code --normalised-input} leaves it out (the graph takes normalised input). The file
- * is written under a temporary name beside the target and renamed, so a failed export never leaves a
- * partial file or replaces a good one. Needs no Spark.
+ * is written as model files are ({@link ModelFile#writeAtomically}): under a temporary name, then renamed,
+ * so a failed export never leaves a partial file or replaces a good one. Needs no Spark.
  */
 final class ExportJob {
   static final String USAGE = "usage: convoy export <model.cvm> <out.onnx> [--normalised-input]";
@@ -55,7 +52,7 @@ final class ExportJob {
     SavedModel model = ModelFile.readModel(modelPath, conf);
     Normalization norm = normalisedInput ? null : Normalization.fromMetadata(model.metadata());
     byte[] bytes = OnnxExport.toBytes(model, norm);
-    write(target, bytes, conf);
+    ModelFile.writeAtomically(target, conf, bytes);
     out.println(String.format(Locale.ROOT, "convoy export: %s (%d parameters) -> %,d bytes of ONNX (IR %d, opset %d);"
         + " input '%s' %s, outputs '%s' and '%s'", modelPath, model.params().length, bytes.length,
         OnnxExport.IR_VERSION, OnnxExport.OPSET, OnnxExport.INPUT,
@@ -64,29 +61,5 @@ final class ExportJob {
             : "takes normalised input (the model file holds no normalisation)",
         OnnxExport.LOGITS, OnnxExport.PROBABILITY));
     out.println(target);
-  }
-
-  /** Writes {@code bytes} to a temporary file beside {@code target}, then renames it over the target. */
-  static void write(Path path, byte[] bytes, Configuration conf) {
-    Path target = path;
-    // an instance of its own: turning checksums off must not change the cached one other code shares
-    try (FileSystem fs = FileSystem.newInstance(target.toUri(), conf)) {
-      fs.setWriteChecksum(false); // no .crc file beside the .onnx on a local disk; a no-op elsewhere
-      target = fs.makeQualified(path);
-      Path tmp = new Path(target.getParent(), "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
-      try (OutputStream o = fs.create(tmp, false)) {
-        o.write(bytes);
-      }
-      if (fs.exists(target) && !fs.delete(target, false)) {
-        fs.delete(tmp, false);
-        throw new IOException("cannot replace the existing " + target);
-      }
-      if (!fs.rename(tmp, target)) {
-        fs.delete(tmp, false);
-        throw new IOException("cannot rename " + tmp + " to " + target);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("export: cannot write " + target + ": " + e.getMessage(), e);
-    }
   }
 }

@@ -97,6 +97,14 @@ public final class ModelFile {
     return out.toByteArray();
   }
 
+  /**
+   * Writes {@code bytes} to {@code path} (any Hadoop file system) the way model files are written: under a
+   * temporary name beside it, then renamed over it, the previous file kept if the rename fails.
+   */
+  public static void writeAtomically(Path path, Configuration conf, byte[] bytes) {
+    writeFile(path, conf, out -> out.write(bytes));
+  }
+
   private interface Body {
     void writeTo(OutputStream out) throws IOException;
   }
@@ -108,6 +116,7 @@ public final class ModelFile {
     } catch (IOException e) {
       throw new ModelFileException(path + ": no file system for this path: " + e.getMessage(), e);
     }
+    path = fs.makeQualified(path);   // a relative path has no parent to put the temporary file in
     Path parent = path.getParent();
     String id = UUID.randomUUID().toString().substring(0, 8);
     Path tmp = new Path(parent, "." + path.getName() + ".tmp-" + id);
