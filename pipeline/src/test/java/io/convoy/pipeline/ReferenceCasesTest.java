@@ -260,6 +260,25 @@ class ReferenceCasesTest {
     return out;
   }
 
+  /**
+   * A layer with a weight and an optional bias of {@code outputs} values: loads the case's, runs
+   * {@link #forwardBackward} and checks grad_weight and grad_bias.
+   */
+  private static void weightAndBias(Network net, int batch, JsonNode c, Check check, boolean bias, int outputs,
+      Reframe reframe) {
+    float[] weight = tensor(c, "weight");
+    float[] params = new float[net.numParams()];
+    System.arraycopy(weight, 0, params, 0, weight.length);
+    if (bias) {
+      System.arraycopy(tensor(c, "bias"), 0, params, weight.length, outputs);
+    }
+    float[] grads = forwardBackward(net, batch, params, new float[0], c, check, reframe);
+    check.compare("grad_weight", tensor(c, "grad_weight"), slice(grads, 0, weight.length), weight.length);
+    if (bias) {
+      check.compare("grad_bias", tensor(c, "grad_bias"), slice(grads, weight.length, outputs), outputs);
+    }
+  }
+
   private static void conv(JsonNode c, Check check) {
     int[] in = shape(c, "input");
     int[] w = shape(c, "weight");
@@ -270,17 +289,7 @@ class ReferenceCasesTest {
     Network net = rf == null
         ? single(image(in), new Conv2dSpec("conv", w[0], w[2], w[3], stride[0], stride[1], pad[0], pad[1], bias))
         : single(rf.shape(), new Conv2dSpec("conv", w[0], w[2], w[3], stride[0], stride[1], 0, 0, bias));
-    float[] weight = tensor(c, "weight");
-    float[] params = new float[net.numParams()];
-    System.arraycopy(weight, 0, params, 0, weight.length);
-    if (bias) {
-      System.arraycopy(tensor(c, "bias"), 0, params, weight.length, w[0]);
-    }
-    float[] grads = forwardBackward(net, in[0], params, new float[0], c, check, rf);
-    check.compare("grad_weight", tensor(c, "grad_weight"), slice(grads, 0, weight.length), weight.length);
-    if (bias) {
-      check.compare("grad_bias", tensor(c, "grad_bias"), slice(grads, weight.length, w[0]), w[0]);
-    }
+    weightAndBias(net, in[0], c, check, bias, w[0], rf);
   }
 
   /** PyTorch's ConvTranspose2d: weight (in, out, kH, kW), the layout Convoy's layer uses. */
@@ -295,17 +304,7 @@ class ReferenceCasesTest {
     boolean bias = has(c, "bias");
     Network net = single(image(in),
         new ConvTranspose2dSpec("deconv", w[1], w[2], w[3], stride[0], stride[1], pad[0], pad[1], bias));
-    float[] weight = tensor(c, "weight");
-    float[] params = new float[net.numParams()];
-    System.arraycopy(weight, 0, params, 0, weight.length);
-    if (bias) {
-      System.arraycopy(tensor(c, "bias"), 0, params, weight.length, w[1]);
-    }
-    float[] grads = forwardBackward(net, in[0], params, new float[0], c, check);
-    check.compare("grad_weight", tensor(c, "grad_weight"), slice(grads, 0, weight.length), weight.length);
-    if (bias) {
-      check.compare("grad_bias", tensor(c, "grad_bias"), slice(grads, weight.length, w[1]), w[1]);
-    }
+    weightAndBias(net, in[0], c, check, bias, w[1], null);
   }
 
   private static void pool(String op, JsonNode c, Check check) {
@@ -324,17 +323,7 @@ class ReferenceCasesTest {
     int[] w = shape(c, "weight");
     boolean bias = has(c, "bias");
     Network net = single(TensorShape.flat(in[1]), new DenseSpec("fc", w[0], bias));
-    float[] weight = tensor(c, "weight");
-    float[] params = new float[net.numParams()];
-    System.arraycopy(weight, 0, params, 0, weight.length);
-    if (bias) {
-      System.arraycopy(tensor(c, "bias"), 0, params, weight.length, w[0]);
-    }
-    float[] grads = forwardBackward(net, in[0], params, new float[0], c, check);
-    check.compare("grad_weight", tensor(c, "grad_weight"), slice(grads, 0, weight.length), weight.length);
-    if (bias) {
-      check.compare("grad_bias", tensor(c, "grad_bias"), slice(grads, weight.length, w[0]), w[0]);
-    }
+    weightAndBias(net, in[0], c, check, bias, w[0], null);
   }
 
   private static void activation(String op, JsonNode c, Check check) {
